@@ -1,0 +1,205 @@
+// The typed contract of the native module (native/*.cc). It is loaded in exactly one
+// place, lib/binding.ts; everything else goes through the TypeScript API, which
+// validates input before it crosses into C++.
+
+/** VkSystemAllocationScope, by name (index = Vulkan's enum value). */
+export type ScopeName = 'command' | 'object' | 'cache' | 'device' | 'instance';
+
+/** The functions the bridge calls on the JS thread. `this` is the policy object. */
+export interface NativePolicy {
+  allocate(size: number, alignment: number, scope: ScopeName): number;
+  reallocate?(address: number, size: number, alignment: number, scope: ScopeName): number;
+  free(address: number): void;
+  internalAllocation?(size: number, type: 'executable', scope: ScopeName): void;
+  internalFree?(size: number, type: 'executable', scope: ScopeName): void;
+}
+
+export interface NativeScopeStats {
+  allocations: number;
+  bytesAllocated: number;
+  frees: number;
+  bytesFreed: number;
+  liveCount: number;
+  liveBytes: number;
+  peakBytes: number;
+  internalBytes: number;
+}
+
+export interface NativeCommandStats {
+  command: string;
+  allocations: number;
+  reallocations: number;
+  frees: number;
+  bytesAllocated: number;
+  bytesFreed: number;
+  /** Highest live bytes of this allocator while the command ran. */
+  peakLiveBytes: number;
+}
+
+export interface NativeCallCounts {
+  allocate: number;
+  reallocate: number;
+  free: number;
+  internalAllocate: number;
+  internalFree: number;
+}
+
+export interface NativeAllocatorStats {
+  liveCount: number;
+  liveBytes: number;
+  peakCount: number;
+  peakBytes: number;
+  /** Blocks served by native code because the callback came off the JS thread. */
+  nativeLiveCount: number;
+  calls: NativeCallCounts;
+  offThreadCalls: NativeCallCounts;
+  /** Callbacks that returned NULL to the driver. */
+  failures: number;
+  /** Frees/reallocations of pointers this allocator never handed out. */
+  unknownPointers: number;
+  /** Allocation requests with an alignment that is not a power of two. */
+  badAlignments: number;
+  /** Policy calls that threw or returned something unusable. */
+  policyErrors: number;
+  /** Off-thread frees of policy blocks not yet handed to the policy. */
+  pendingFrees: number;
+  scopes: Record<ScopeName, NativeScopeStats>;
+  commands: NativeCommandStats[];
+}
+
+export interface NativeLiveBlock {
+  address: number;
+  size: number;
+  alignment: number;
+  scope: ScopeName;
+  owner: 'policy' | 'native';
+  command: string;
+}
+
+/** Owns one VkAllocationCallbacks at a stable address; trampolines into the policy. */
+export class AllocatorBridge {
+  constructor(policy: NativePolicy);
+  stats(): NativeAllocatorStats;
+  /** Resets peaks and per-command tables (live figures stay). */
+  resetCounters(): void;
+  liveBlocks(): NativeLiveBlock[];
+  /** Hands queued off-thread frees to the policy now. */
+  drain(): number;
+  /** The last exception (or rejection TypeError) the policy produced, or undefined. */
+  readonly lastPolicyError: unknown;
+}
+
+export interface NativeInstanceInfo {
+  applicationName: string;
+  applicationVersion: number;
+  engineName: string;
+  apiVersion: number;
+  layers: string[];
+  extensions: string[];
+  /** ICD manifest paths for VK_DRIVER_FILES/VK_ICD_FILENAMES, or null to use the loader's own search. */
+  driverFiles: string[] | null;
+}
+
+export interface NativeMemoryType { propertyFlags: number; heapIndex: number; }
+export interface NativeMemoryHeap { size: number; flags: number; }
+export interface NativeQueueFamily { queueFlags: number; queueCount: number; timestampValidBits: number; }
+
+export interface NativePhysicalDeviceProperties {
+  deviceName: string;
+  deviceType: number;
+  apiVersion: number;
+  driverVersion: number;
+  vendorID: number;
+  deviceID: number;
+  /** From VkPhysicalDeviceDriverProperties when the device supports Vulkan 1.2, else null. */
+  driverID: number | null;
+  driverName: string | null;
+  driverInfo: string | null;
+  limits: { maxMemoryAllocationCount: number; nonCoherentAtomSize: number; minMemoryMapAlignment: number; };
+}
+
+export class Instance {
+  private constructor();
+  readonly destroyed: boolean;
+  physicalDevices(): PhysicalDevice[];
+  destroy(): void;
+}
+
+export class PhysicalDevice {
+  private constructor();
+  readonly destroyed: boolean;
+  properties(): NativePhysicalDeviceProperties;
+  memoryProperties(): { memoryTypes: NativeMemoryType[]; memoryHeaps: NativeMemoryHeap[] };
+  queueFamilies(): NativeQueueFamily[];
+  createDevice(info: { queues: { family: number; priorities: number[] }[]; extensions: string[] },
+               allocator: AllocatorBridge | null): Device;
+}
+
+export class Device {
+  private constructor();
+  readonly destroyed: boolean;
+  queue(family: number, index: number): Queue;
+  createBuffer(info: { size: number; usage: number; flags: number }, allocator: AllocatorBridge | null): Buffer;
+  allocateMemory(info: { size: number; memoryTypeIndex: number }, allocator: AllocatorBridge | null): DeviceMemory;
+  createFence(info: { signaled: boolean }, allocator: AllocatorBridge | null): Fence;
+  waitIdle(): void;
+  destroy(): void;
+}
+
+export class Buffer {
+  private constructor();
+  readonly destroyed: boolean;
+  memoryRequirements(): { size: number; alignment: number; memoryTypeBits: number };
+  bindMemory(memory: DeviceMemory, offset: number): void;
+  destroy(): void;
+}
+
+export class DeviceMemory {
+  private constructor();
+  readonly destroyed: boolean;
+  /** Maps [offset, offset+size) and returns an ArrayBuffer over it; detached on unmap/destroy. */
+  map(offset: number, size: number): ArrayBuffer;
+  unmap(): void;
+  flush(offset: number, size: number): void;
+  invalidate(offset: number, size: number): void;
+  destroy(): void;
+}
+
+export class Queue {
+  private constructor();
+  readonly destroyed: boolean;
+  /** Each batch is an (empty for now) VkSubmitInfo. */
+  submit(batches: object[], fence: Fence | null): void;
+  waitIdle(): void;
+}
+
+export class Fence {
+  private constructor();
+  readonly destroyed: boolean;
+  /** true when signaled, false on timeout. */
+  wait(timeoutNs: number): boolean;
+  signaled(): boolean;
+  reset(): void;
+  destroy(): void;
+}
+
+export interface LoaderStatus {
+  found: boolean;
+  /** What dlopen was asked for, or the error it gave. */
+  library: string;
+  error: string | null;
+  /** vkEnumerateInstanceVersion, when found. */
+  instanceVersion: number | null;
+}
+
+export function loaderStatus(): LoaderStatus;
+export function instanceLayers(): { name: string; specVersion: number; implementationVersion: number; description: string }[];
+export function instanceExtensions(layer: string | null): { name: string; specVersion: number }[];
+
+/** Registers the constructor native code uses to build VulkanError (message, result, code, command, cause). */
+export function setErrorFactory(factory: (result: number, code: string, command: string, cause: unknown) => Error): void;
+
+/** Memory that never moves and is never collected while held: for policies' raw blocks. */
+export function chunkObtain(size: number): { address: number; buffer: ArrayBuffer } | null;
+/** Detaches the chunk's ArrayBuffer and frees its memory. */
+export function chunkRelease(buffer: ArrayBuffer): void;
