@@ -1,3 +1,69 @@
+// Module entry: per-environment state, class registration, teardown.
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
-NODE_API_MODULE(vkalloc, Init)
+#include "addon_data.h"
+#include "allocator_bridge.h"
+#include "buffer.h"
+#include "chunk_source.h"
+#include "device.h"
+#include "fence.h"
+#include "instance.h"
+#include "memory.h"
+#include "physical_device.h"
+#include "queue.h"
+
+namespace vkalloc {
+
+namespace {
+
+// Runs before Node-API finalizes wrapped objects (hooks run newest first, and
+// Node-API registered its own before this module loaded): objects the program never
+// destroyed are destroyed here, children first, while their parents still exist.
+// No JS may run now, so callbacks are served natively.
+void Teardown(void* arg) {
+  auto* data = static_cast<AddonData*>(arg);
+  data->jsCallable = false;
+  while (!data->roots.empty()) data->roots.back()->Destroy();
+}
+
+Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
+  AddonData::Get(info.Env())->errorFactory = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+template <typename T>
+void Register(Napi::Env env, Napi::Object exports, const char* name, Napi::FunctionReference* ctor) {
+  Napi::Function fn = T::Define(env);
+  if (ctor) *ctor = Napi::Persistent(fn);
+  exports.Set(name, fn);
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData(env);
+  env.SetInstanceData(data);
+  napi_add_env_cleanup_hook(env, Teardown, data);
+
+  Register<AllocatorBridge>(env, exports, "AllocatorBridge", nullptr);
+  Register<Instance>(env, exports, "Instance", &data->instanceCtor);
+  Register<PhysicalDevice>(env, exports, "PhysicalDevice", &data->physicalDeviceCtor);
+  Register<Device>(env, exports, "Device", &data->deviceCtor);
+  Register<Buffer>(env, exports, "Buffer", &data->bufferCtor);
+  Register<DeviceMemory>(env, exports, "DeviceMemory", &data->memoryCtor);
+  Register<Queue>(env, exports, "Queue", &data->queueCtor);
+  Register<Fence>(env, exports, "Fence", &data->fenceCtor);
+
+  exports.Set("createInstance", Napi::Function::New<Instance::Create>(env, "createInstance"));
+  exports.Set("loaderStatus", Napi::Function::New<Instance::LoaderStatus>(env, "loaderStatus"));
+  exports.Set("instanceLayers", Napi::Function::New<Instance::Layers>(env, "instanceLayers"));
+  exports.Set("instanceExtensions", Napi::Function::New<Instance::Extensions>(env, "instanceExtensions"));
+  exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
+  exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
+  exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
+  return exports;
+}
+
+}  // namespace vkalloc
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vkalloc::Init(env, exports); }
+NODE_API_MODULE(vkalloc, InitModule)

@@ -1,0 +1,141 @@
+#include "block_registry.h"
+#include <algorithm>
+
+namespace vkalloc {
+
+const char* const kScopeNames[kScopeCount] = {"command", "object", "cache", "device", "instance"};
+const char* const kNoCommand = "none";
+
+static inline int ScopeIndex(uint8_t scope) { return scope < kScopeCount ? scope : 0; }
+
+void BlockRegistry::CountCall(CallKind kind, bool offThread) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_[static_cast<int>(kind)]++;
+  if (offThread) offThread_[static_cast<int>(kind)]++;
+}
+
+void BlockRegistry::CountFailure() { std::lock_guard<std::mutex> lock(mu_); failures_++; }
+void BlockRegistry::CountUnknownPointer() { std::lock_guard<std::mutex> lock(mu_); unknown_++; }
+void BlockRegistry::CountBadAlignment() { std::lock_guard<std::mutex> lock(mu_); badAlignments_++; }
+
+CommandCounters& BlockRegistry::CommandLocked(const char* command) {
+  for (CommandCounters& c : commands_)
+    if (c.command == command) return c;
+  commands_.push_back(CommandCounters{command});
+  return commands_.back();
+}
+
+void BlockRegistry::AddLocked(void* address, const Block& block) {
+  live_[reinterpret_cast<uintptr_t>(address)] = block;
+  liveBytes_ += block.size;
+  if (block.owner == Owner::Native) nativeLive_++;
+  peakBytes_ = std::max(peakBytes_, liveBytes_);
+  peakCount_ = std::max<uint64_t>(peakCount_, live_.size());
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.allocations++;
+  s.bytesAllocated += block.size;
+  s.liveCount++;
+  s.liveBytes += block.size;
+  s.peakBytes = std::max(s.peakBytes, s.liveBytes);
+  CommandCounters& c = CommandLocked(block.command);
+  c.allocations++;
+  c.bytesAllocated += block.size;
+  c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
+}
+
+void BlockRegistry::SubLocked(const Block& block, const char* command) {
+  liveBytes_ -= block.size;
+  if (block.owner == Owner::Native) nativeLive_--;
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.frees++;
+  s.bytesFreed += block.size;
+  s.liveCount--;
+  s.liveBytes -= block.size;
+  CommandCounters& c = CommandLocked(command);
+  c.frees++;
+  c.bytesFreed += block.size;
+  c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
+}
+
+void BlockRegistry::Insert(void* address, const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AddLocked(address, block);
+}
+
+bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
+  if (it == live_.end()) return false;
+  *removed = it->second;
+  live_.erase(it);
+  SubLocked(*removed, command);
+  return true;
+}
+
+bool BlockRegistry::Find(void* address, Block* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
+  if (it == live_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+void BlockRegistry::Replace(void* from, void* to, const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
+  auto it = live_.find(reinterpret_cast<uintptr_t>(from));
+  if (it != live_.end()) {
+    Block old = it->second;
+    live_.erase(it);
+    SubLocked(old, block.command);
+    scopes_[ScopeIndex(old.scope)].frees--;
+    CommandLocked(block.command).frees--;
+  }
+  AddLocked(to, block);
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.allocations--;
+  s.reallocations++;
+  CommandCounters& c = CommandLocked(block.command);
+  c.allocations--;
+  c.reallocations++;
+}
+
+void BlockRegistry::Internal(bool allocate, size_t size, int scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
+  if (allocate) s.internalBytes += size;
+  else s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
+}
+
+RegistrySnapshot BlockRegistry::Snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RegistrySnapshot snap{};
+  snap.liveCount = live_.size();
+  snap.liveBytes = liveBytes_;
+  snap.peakCount = peakCount_;
+  snap.peakBytes = peakBytes_;
+  snap.nativeLiveCount = nativeLive_;
+  std::copy(std::begin(calls_), std::end(calls_), snap.calls);
+  std::copy(std::begin(offThread_), std::end(offThread_), snap.offThreadCalls);
+  snap.failures = failures_;
+  snap.unknownPointers = unknown_;
+  snap.badAlignments = badAlignments_;
+  std::copy(std::begin(scopes_), std::end(scopes_), snap.scopes);
+  snap.commands = commands_;
+  return snap;
+}
+
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
+}
+
+void BlockRegistry::ResetCounters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  peakBytes_ = liveBytes_;
+  peakCount_ = live_.size();
+  for (ScopeCounters& s : scopes_) s.peakBytes = s.liveBytes;
+  commands_.clear();
+}
+
+}  // namespace vkalloc

@@ -1,0 +1,82 @@
+// The bridge's own record of live blocks (address -> size, alignment, scope, owner),
+// independent of the policy: exact live/peak statistics, the old size for
+// reallocation, and detection of pointers the allocator never handed out.
+// Thread-safe: driver threads call back outside any command.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace vkalloc {
+
+constexpr int kScopeCount = 5;  // VkSystemAllocationScope COMMAND..INSTANCE
+extern const char* const kScopeNames[kScopeCount];
+extern const char* const kNoCommand;  // attribution of off-thread calls
+
+enum class Owner : uint8_t { Policy, Native };
+enum class CallKind : uint8_t { Allocate, Reallocate, Free, InternalAllocate, InternalFree, Count };
+
+struct Block {
+  size_t size;
+  uint32_t alignment;
+  uint8_t scope;
+  Owner owner;
+  const char* command;
+};
+
+struct ScopeCounters {
+  uint64_t allocations = 0, reallocations = 0, frees = 0, bytesAllocated = 0, bytesFreed = 0;
+  uint64_t liveCount = 0, liveBytes = 0, peakBytes = 0, internalBytes = 0;
+};
+
+struct CommandCounters {
+  const char* command;
+  uint64_t allocations = 0, reallocations = 0, frees = 0, bytesAllocated = 0, bytesFreed = 0, peakLiveBytes = 0;
+};
+
+struct RegistrySnapshot {
+  uint64_t liveCount, liveBytes, peakCount, peakBytes, nativeLiveCount;
+  uint64_t calls[static_cast<int>(CallKind::Count)];
+  uint64_t offThreadCalls[static_cast<int>(CallKind::Count)];
+  uint64_t failures, unknownPointers, badAlignments;
+  ScopeCounters scopes[kScopeCount];
+  std::vector<CommandCounters> commands;
+};
+
+class BlockRegistry {
+ public:
+  void CountCall(CallKind kind, bool offThread);
+  void CountFailure();
+  void CountUnknownPointer();
+  void CountBadAlignment();
+  // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
+  void Insert(void* address, const Block& block);
+  // Removes a block; false when the address is not live (never handed out, or freed).
+  bool Remove(void* address, const char* command, Block* removed);
+  bool Find(void* address, Block* out);
+  // A reallocation that moved or resized `from` into `to` (which may equal `from`).
+  void Replace(void* from, void* to, const Block& block);
+  void Internal(bool allocate, size_t size, int scope);
+
+  RegistrySnapshot Snapshot();
+  std::vector<std::pair<uintptr_t, Block>> LiveBlocks();
+  void ResetCounters();
+
+ private:
+  void AddLocked(void* address, const Block& block);
+  void SubLocked(const Block& block, const char* command);
+  CommandCounters& CommandLocked(const char* command);
+
+  std::mutex mu_;
+  std::unordered_map<uintptr_t, Block> live_;
+  uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
+  uint64_t calls_[static_cast<int>(CallKind::Count)] = {};
+  uint64_t offThread_[static_cast<int>(CallKind::Count)] = {};
+  uint64_t failures_ = 0, unknown_ = 0, badAlignments_ = 0;
+  ScopeCounters scopes_[kScopeCount];
+  std::vector<CommandCounters> commands_;  // few distinct commands: a linear scan by pointer is fastest
+};
+
+}  // namespace vkalloc

@@ -1,0 +1,24 @@
+// VkBuffer: memory requirements and binding.
+#pragma once
+#include "resource.h"
+
+namespace vkalloc {
+
+class Device;
+
+class Buffer : public WrappedResource<Buffer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Buffer(const Napi::CallbackInfo& info) : WrappedResource(info, "Buffer") {}
+  static Buffer* Wrap(Napi::Env env, Device* device, VkBuffer handle, Napi::Value allocator);
+
+ private:
+  Napi::Value MemoryRequirements(const Napi::CallbackInfo& info);
+  Napi::Value BindMemory(const Napi::CallbackInfo& info);
+  void DestroyHandle() override;
+
+  Device* device_ = nullptr;
+  VkBuffer handle_ = VK_NULL_HANDLE;
+};
+
+}  // namespace vkalloc

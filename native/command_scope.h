@@ -1,0 +1,33 @@
+// Brackets one Vulkan command issued from JS: names it for attribution, hands
+// queued off-thread frees to their policies first, and turns a failure into a
+// VulkanError whose `cause` is the policy's own exception when a policy failed.
+#pragma once
+#include <napi.h>
+#include <vulkan/vulkan.h>
+#include "addon_data.h"
+
+namespace vkalloc {
+
+class CommandScope {
+ public:
+  // Throws (JS Error) when called from inside a policy callback: the spec forbids
+  // allocation callbacks to call Vulkan.
+  CommandScope(Napi::Env env, const char* command);
+  // For teardown paths (no JS may run): names the command only.
+  CommandScope(AddonData* data, const char* command);
+  ~CommandScope();
+  CommandScope(const CommandScope&) = delete;
+  CommandScope& operator=(const CommandScope&) = delete;
+
+  // Throws the VulkanError for a negative result; returns the result otherwise.
+  VkResult Check(VkResult result);
+  const char* Command() const { return command_; }
+
+ private:
+  Napi::Env env_;
+  AddonData* data_;
+  const char* command_;
+  const char* previous_;
+};
+
+}  // namespace vkalloc

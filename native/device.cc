@@ -1,0 +1,109 @@
+#include "device.h"
+#include "buffer.h"
+#include "command_scope.h"
+#include "fence.h"
+#include "instance.h"
+#include "memory.h"
+#include "physical_device.h"
+#include "queue.h"
+
+namespace vkalloc {
+
+Napi::Function Device::Define(Napi::Env env) {
+  std::vector<PropertyDescriptor> props = {
+      InstanceMethod<&Device::GetQueue>("queue"),
+      InstanceMethod<&Device::CreateBuffer>("createBuffer"),
+      InstanceMethod<&Device::AllocateMemory>("allocateMemory"),
+      InstanceMethod<&Device::CreateFence>("createFence"),
+      InstanceMethod<&Device::WaitIdle>("waitIdle"),
+  };
+  AddCommonMembers(props);
+  return DefineClass(env, "Device", props);
+}
+
+Device* Device::Wrap(Napi::Env env, PhysicalDevice* physical, VkDevice handle, Napi::Value allocator) {
+  Device* device = NewWrapped<Device>(env, AddonData::Get(env)->deviceCtor);
+  device->physical_ = physical;
+  device->handle_ = handle;
+  Loader::LoadDevice(physical->Owner()->Dispatch(), handle, &device->dispatch_);
+  device->Attach(physical, allocator);
+  return device;
+}
+
+Napi::Value Device::GetQueue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  uint32_t family = info[0].As<Napi::Number>().Uint32Value();
+  uint32_t index = info[1].As<Napi::Number>().Uint32Value();
+  auto key = std::make_pair(family, index);
+  auto it = queues_.find(key);
+  if (it != queues_.end()) return it->second.Value();
+  VkQueue queue = VK_NULL_HANDLE;
+  dispatch_.vkGetDeviceQueue(handle_, family, index, &queue);
+  Queue* q = Queue::Wrap(env, this, queue);
+  queues_[key] = Napi::Persistent(q->Value());
+  return q->Value();
+}
+
+Napi::Value Device::CreateBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  Napi::Object opts = info[0].As<Napi::Object>();
+  VkBufferCreateInfo ci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  ci.size = static_cast<VkDeviceSize>(opts.Get("size").As<Napi::Number>().DoubleValue());
+  ci.usage = opts.Get("usage").As<Napi::Number>().Uint32Value();
+  ci.flags = opts.Get("flags").As<Napi::Number>().Uint32Value();
+  ci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  {
+    CommandScope scope(env, "vkCreateBuffer");
+    scope.Check(dispatch_.vkCreateBuffer(handle_, &ci, CallbacksOf(info[1]), &buffer));
+  }
+  return Buffer::Wrap(env, this, buffer, info[1])->Value();
+}
+
+Napi::Value Device::AllocateMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  Napi::Object opts = info[0].As<Napi::Object>();
+  VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  ai.allocationSize = static_cast<VkDeviceSize>(opts.Get("size").As<Napi::Number>().DoubleValue());
+  ai.memoryTypeIndex = opts.Get("memoryTypeIndex").As<Napi::Number>().Uint32Value();
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  {
+    CommandScope scope(env, "vkAllocateMemory");
+    scope.Check(dispatch_.vkAllocateMemory(handle_, &ai, CallbacksOf(info[1]), &memory));
+  }
+  return DeviceMemory::Wrap(env, this, memory, ai.allocationSize, info[1])->Value();
+}
+
+Napi::Value Device::CreateFence(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  Napi::Object opts = info[0].As<Napi::Object>();
+  VkFenceCreateInfo ci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  if (opts.Get("signaled").ToBoolean().Value()) ci.flags = VK_FENCE_CREATE_SIGNALED_BIT;
+  VkFence fence = VK_NULL_HANDLE;
+  {
+    CommandScope scope(env, "vkCreateFence");
+    scope.Check(dispatch_.vkCreateFence(handle_, &ci, CallbacksOf(info[1]), &fence));
+  }
+  return Fence::Wrap(env, this, fence, info[1])->Value();
+}
+
+Napi::Value Device::WaitIdle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  CommandScope scope(env, "vkDeviceWaitIdle");
+  scope.Check(dispatch_.vkDeviceWaitIdle(handle_));
+  return env.Undefined();
+}
+
+void Device::DestroyHandle() {
+  CommandScope scope(data_, "vkDestroyDevice");
+  dispatch_.vkDestroyDevice(handle_, Callbacks());
+  handle_ = VK_NULL_HANDLE;
+  queues_.clear();
+}
+
+}  // namespace vkalloc

@@ -1,0 +1,79 @@
+// The Vulkan loader, opened at run time so the addon loads on machines without
+// Vulkan. Function pointers come from vkGetInstanceProcAddr / vkGetDeviceProcAddr
+// into one dispatch table per VkInstance and per VkDevice.
+#pragma once
+#include <vulkan/vulkan.h>
+#include <string>
+
+#define VKALLOC_GLOBAL_FUNCS(X)              \
+  X(vkCreateInstance)                        \
+  X(vkEnumerateInstanceLayerProperties)      \
+  X(vkEnumerateInstanceExtensionProperties)  \
+  X(vkEnumerateInstanceVersion)
+
+#define VKALLOC_INSTANCE_FUNCS(X)             \
+  X(vkDestroyInstance)                        \
+  X(vkEnumeratePhysicalDevices)               \
+  X(vkGetPhysicalDeviceProperties)            \
+  X(vkGetPhysicalDeviceProperties2)           \
+  X(vkGetPhysicalDeviceMemoryProperties)      \
+  X(vkGetPhysicalDeviceQueueFamilyProperties) \
+  X(vkCreateDevice)                           \
+  X(vkGetDeviceProcAddr)
+
+#define VKALLOC_DEVICE_FUNCS(X)          \
+  X(vkDestroyDevice)                     \
+  X(vkDeviceWaitIdle)                    \
+  X(vkGetDeviceQueue)                    \
+  X(vkQueueSubmit)                       \
+  X(vkQueueWaitIdle)                     \
+  X(vkCreateBuffer)                      \
+  X(vkDestroyBuffer)                     \
+  X(vkGetBufferMemoryRequirements)       \
+  X(vkBindBufferMemory)                  \
+  X(vkAllocateMemory)                    \
+  X(vkFreeMemory)                        \
+  X(vkMapMemory)                         \
+  X(vkUnmapMemory)                       \
+  X(vkFlushMappedMemoryRanges)           \
+  X(vkInvalidateMappedMemoryRanges)      \
+  X(vkCreateFence)                       \
+  X(vkDestroyFence)                      \
+  X(vkWaitForFences)                     \
+  X(vkResetFences)                       \
+  X(vkGetFenceStatus)
+
+#define VKALLOC_DECLARE_PFN(name) PFN_##name name = nullptr;
+
+namespace vkalloc {
+
+struct InstanceDispatch {
+  VKALLOC_INSTANCE_FUNCS(VKALLOC_DECLARE_PFN)
+};
+
+struct DeviceDispatch {
+  VKALLOC_DEVICE_FUNCS(VKALLOC_DECLARE_PFN)
+};
+
+class Loader {
+ public:
+  ~Loader();
+  // Opens libvulkan.so.1 once; false (with Error()) when it is missing.
+  bool Open();
+  bool IsOpen() const { return handle_ != nullptr; }
+  const std::string& Error() const { return error_; }
+  const char* LibraryName() const { return "libvulkan.so.1"; }
+
+  PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
+  VKALLOC_GLOBAL_FUNCS(VKALLOC_DECLARE_PFN)
+
+  void LoadInstance(VkInstance instance, InstanceDispatch* out) const;
+  static void LoadDevice(const InstanceDispatch& instance, VkDevice device, DeviceDispatch* out);
+
+ private:
+  void* handle_ = nullptr;
+  bool tried_ = false;
+  std::string error_;
+};
+
+}  // namespace vkalloc

@@ -1,0 +1,41 @@
+#include "resource.h"
+
+namespace vkalloc {
+
+void Resource::Attach(Resource* parent, Napi::Value allocator) {
+  parent_ = parent;
+  if (parent) {
+    position_ = parent->children_.insert(parent->children_.end(), this);
+    parentRef_ = Napi::Persistent(parent->Wrapper());
+  } else {
+    position_ = data_->roots.insert(data_->roots.end(), this);
+  }
+  if (allocator.IsObject()) {
+    allocator_ = AllocatorBridge::Unwrap(allocator.As<Napi::Object>());
+    allocatorRef_ = Napi::Persistent(allocator.As<Napi::Object>());
+  }
+  KeepWrapperAlive(true);
+  attached_ = true;
+}
+
+void Resource::Destroy() {
+  if (destroyed_) return;
+  while (!children_.empty()) children_.back()->Destroy();  // each unlinks itself
+  if (attached_) DestroyHandle();
+  destroyed_ = true;
+  if (attached_) {
+    if (parent_) parent_->children_.erase(position_);
+    else data_->roots.erase(position_);
+    parent_ = nullptr;
+    parentRef_.Reset();
+    allocatorRef_.Reset();
+    allocator_ = nullptr;
+    KeepWrapperAlive(false);
+  }
+}
+
+void Resource::CheckAlive(Napi::Env env) const {
+  if (destroyed_ || !attached_) throw Napi::Error::New(env, std::string(typeName_) + " is destroyed");
+}
+
+}  // namespace vkalloc
