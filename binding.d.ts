@@ -16,6 +16,7 @@ export interface NativePolicy {
 
 export interface NativeScopeStats {
   allocations: number;
+  reallocations: number;
   bytesAllocated: number;
   frees: number;
   bytesFreed: number;
@@ -133,6 +134,8 @@ export class PhysicalDevice {
   queueFamilies(): NativeQueueFamily[];
   createDevice(info: { queues: { family: number; priorities: number[] }[]; extensions: string[] },
                allocator: AllocatorBridge | null): Device;
+  /** Marks it destroyed (and its devices); the API layer forbids this and destroys the Instance instead. */
+  destroy(): void;
 }
 
 export class Device {
@@ -171,6 +174,8 @@ export class Queue {
   /** Each batch is an (empty for now) VkSubmitInfo. */
   submit(batches: object[], fence: Fence | null): void;
   waitIdle(): void;
+  /** See PhysicalDevice.destroy. */
+  destroy(): void;
 }
 
 export class Fence {
@@ -192,6 +197,7 @@ export interface LoaderStatus {
   instanceVersion: number | null;
 }
 
+export function createInstance(info: NativeInstanceInfo, allocator: AllocatorBridge | null): Instance;
 export function loaderStatus(): LoaderStatus;
 export function instanceLayers(): { name: string; specVersion: number; implementationVersion: number; description: string }[];
 export function instanceExtensions(layer: string | null): { name: string; specVersion: number }[];

@@ -1,0 +1,90 @@
+// HostAllocator: the allocator you hand to Vulkan. It owns one genuine
+// VkAllocationCallbacks (native/allocator_bridge.cc) whose callbacks call `policy`.
+import { AlignedHeaderPolicy } from './aligned-header-policy';
+import native, { Native } from './binding';
+import './native-chunk-source';
+import type { AllocatorPolicy } from './policy';
+import { describe } from './validate';
+
+export type AllocatorStats = Native.NativeAllocatorStats;
+export type ScopeStats = Native.NativeScopeStats;
+export type CommandStats = Native.NativeCommandStats;
+export type LiveBlock = Native.NativeLiveBlock;
+
+const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
+
+export class HostAllocator {
+  /** The policy every JS-thread callback calls. */
+  readonly policy: AllocatorPolicy;
+
+  constructor(policy: AllocatorPolicy = new AlignedHeaderPolicy()) {
+    checkPolicy(policy);
+    this.policy = policy;
+    bridges.set(this, new native.AllocatorBridge(policy));
+  }
+
+  /**
+   * Exact figures from the bridge's own record of live blocks, independent of the
+   * policy. Off-thread frees still queued are handed to the policy first.
+   */
+  stats(): AllocatorStats {
+    const bridge = bridgeOf(this);
+    bridge.drain();
+    return bridge.stats();
+  }
+
+  /** Blocks the driver holds now, by address. */
+  liveBlocks(): LiveBlock[] {
+    return bridgeOf(this).liveBlocks();
+  }
+
+  /** Peaks and the per-command table start again from now; live figures stay. */
+  resetCounters(): void {
+    bridgeOf(this).resetCounters();
+  }
+
+  /** The last exception a policy call threw (or the TypeError for an unusable result). */
+  get lastPolicyError(): unknown {
+    return bridgeOf(this).lastPolicyError;
+  }
+}
+
+function bridgeOf(allocator: HostAllocator): Native.AllocatorBridge {
+  const bridge = bridges.get(allocator);
+  if (!bridge) throw new TypeError('Illegal invocation');
+  return bridge;
+}
+
+/** The native bridge behind an `{ allocator }` option (undefined/null: the driver's own). */
+export function allocatorOption(options: unknown, name: string): { allocator: HostAllocator | null; bridge: Native.AllocatorBridge | null } {
+  if (options === undefined) return { allocator: null, bridge: null };
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected an options object like { allocator } for ${name} but received ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'allocator') throw new TypeError(`Unknown option ${name}.${key}: expected allocator`);
+  }
+  const allocator = (options as { allocator?: unknown }).allocator;
+  if (allocator === undefined || allocator === null) return { allocator: null, bridge: null };
+  if (!(allocator instanceof HostAllocator)) {
+    throw new TypeError(`Expected a HostAllocator for ${name}.allocator but received ${describe(allocator)}`);
+  }
+  return { allocator, bridge: bridgeOf(allocator) };
+}
+
+function checkPolicy(policy: unknown): asserts policy is AllocatorPolicy {
+  if (policy === null || typeof policy !== 'object') {
+    throw new TypeError(`Expected an allocator policy object for policy but received ${describe(policy)}`);
+  }
+  const p = policy as Record<string, unknown>;
+  for (const name of ['allocate', 'free']) {
+    if (typeof p[name] !== 'function') {
+      throw new TypeError(`Expected a function for policy.${name} but received ${describe(p[name])}`);
+    }
+  }
+  for (const name of ['reallocate', 'internalAllocation', 'internalFree']) {
+    if (p[name] !== undefined && typeof p[name] !== 'function') {
+      throw new TypeError(`Expected a function or undefined for policy.${name} but received ${describe(p[name])}`);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// vkalloc: control and see the host memory Vulkan drivers allocate.
+export { AlignedHeaderPolicy } from './aligned-header-policy';
+export { CountingPolicy, ForwardingPolicy, LoggingPolicy } from './composed-policies';
+export type { PolicyCounts, PolicyLogEntry } from './composed-policies';
+export { Buffer } from './buffer';
+export type { BufferOptions, MemoryRequirements } from './buffer';
+export { Device } from './device';
+export { resolveDriver } from './driver';
+export type { DriverChoice } from './driver';
+export { VulkanError } from './errors';
+export { Fence } from './fence';
+export { BUFFER_USAGE, MEMORY_PROPERTY, QUEUE_CAPABILITY, apiVersionString, makeApiVersion } from './flags';
+export type { BufferUsage, DeviceType, MemoryProperty, QueueCapability } from './flags';
+export { HostAllocator } from './host-allocator';
+export type { AllocatorStats, CommandStats, LiveBlock, ScopeStats } from './host-allocator';
+export { createInstance, Instance } from './instance';
+export type { AllocatorOptions, DriverReport, InstanceOptions } from './instance';
+export { DeviceMemory } from './memory';
+export { nativeChunkSource } from './native-chunk-source';
+export { PhysicalDevice } from './physical-device';
+export type { DeviceOptions, MemoryHeap, MemoryType, QueueFamily } from './physical-device';
+export { ALLOCATION_SCOPES } from './policy';
+export type { AllocationScope, AllocatorPolicy, ChunkSource, InternalAllocationType, MemoryChunk } from './policy';
+export { Queue } from './queue';
+export type { SubmitBatch } from './queue';
+export { commandTable, scopeTable, summaryLine } from './stats-table';
+export { loaderStatus, instanceLayers, instanceExtensions } from './vulkan-info';
