@@ -209,3 +209,18 @@ export function setErrorFactory(factory: (result: number, code: string, command:
 export function chunkObtain(size: number): { address: number; buffer: ArrayBuffer } | null;
 /** Detaches the chunk's ArrayBuffer and frees its memory. */
 export function chunkRelease(buffer: ArrayBuffer): void;
+
+/**
+ * Internal, for tests only: plays a driver by calling a bridge's installed
+ * VkAllocationCallbacks directly (scope is the VkSystemAllocationScope number).
+ */
+export const __testDriver: {
+  allocate(bridge: AllocatorBridge, size: number, alignment: number, scope: number): number;
+  reallocate(bridge: AllocatorBridge, original: number, size: number, alignment: number, scope: number): number;
+  free(bridge: AllocatorBridge, address: number): void;
+  internal(bridge: AllocatorBridge, allocate: boolean, size: number, scope: number): void;
+  /** On a new thread, outside any command: frees `frees`, then makes `allocations` allocations. */
+  offThread(bridge: AllocatorBridge, allocations: number, size: number, alignment: number, frees: number[]): number[];
+  read(address: number, length: number): Uint8Array;
+  write(address: number, bytes: Uint8Array): void;
+};

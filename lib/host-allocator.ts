@@ -49,7 +49,8 @@ export class HostAllocator {
   }
 }
 
-function bridgeOf(allocator: HostAllocator): Native.AllocatorBridge {
+/** @internal The native bridge of an allocator (tests and sibling modules only). */
+export function bridgeOf(allocator: HostAllocator): Native.AllocatorBridge {
   const bridge = bridges.get(allocator);
   if (!bridge) throw new TypeError('Illegal invocation');
   return bridge;

@@ -13,6 +13,8 @@
 
 namespace vkalloc {
 
+Napi::Object TestDriver(Napi::Env env);  // test_driver.cc
+
 namespace {
 
 // Runs before Node-API finalizes wrapped objects (hooks run newest first, and
@@ -60,6 +62,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
+  exports.Set("__testDriver", TestDriver(env));
   return exports;
 }
 
