@@ -19,12 +19,14 @@ namespace {
 
 // Runs before Node-API finalizes wrapped objects (hooks run newest first, and
 // Node-API registered its own before this module loaded): objects the program never
-// destroyed are destroyed here, children first, while their parents still exist.
-// No JS may run now, so callbacks are served natively.
+// destroyed are destroyed here, children first, while their parents still exist;
+// then the policy chunks they lived in are freed (chunk_source.cc). No JS may run
+// now, so callbacks are served natively.
 void Teardown(void* arg) {
   auto* data = static_cast<AddonData*>(arg);
   data->jsCallable = false;
   while (!data->roots.empty()) data->roots.back()->Destroy();
+  FreeAllChunks(data);
 }
 
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {

@@ -1,15 +1,17 @@
 #include "chunk_source.h"
 #include <cstdlib>
-#include <unordered_map>
 #include "addon_data.h"
 
 namespace vkalloc {
 
-// Outlives the ArrayBuffer's finalizer whatever the order of teardown: it touches
-// nothing but itself.
+// One chunk. The environment's map owns the memory; the ArrayBuffer's finalizer
+// only reports that JS dropped it. Node may finalize external buffers at teardown
+// before this addon's cleanup hook has destroyed the Vulkan objects still using
+// them, so the finalizer must never free the memory itself.
 struct ChunkRecord {
   void* memory;
-  bool released;
+  bool released = false;   // memory freed; the record waits for its finalizer
+  bool collected = false;  // finalized without release: memory freed at the next sweep
 };
 
 namespace {
@@ -18,31 +20,53 @@ constexpr size_t kChunkAlignment = 64;  // cache line; policies rely on at least
 
 void FinalizeChunk(napi_env, void*, void* hint) {
   auto* record = static_cast<ChunkRecord*>(hint);
-  if (!record->released) std::free(record->memory);  // dropped without release: reclaim
-  delete record;
+  if (record->released) delete record;
+  else record->collected = true;
 }
 
-// This environment's live chunks by address, to find the record on release. An
-// entry left by a chunk the GC reclaimed is overwritten when malloc reuses the address.
-std::unordered_map<void*, ChunkRecord*>& Records(Napi::Env env) { return AddonData::Get(env)->chunks; }
+// Frees chunks whose buffers the GC took without a release (a policy dropped
+// with its chunks). Runs on the JS thread, at obtain/release time.
+void Sweep(AddonData* data) {
+  for (auto it = data->chunks.begin(); it != data->chunks.end();) {
+    ChunkRecord* record = it->second;
+    if (!record->collected) {
+      ++it;
+      continue;
+    }
+    std::free(record->memory);
+    delete record;
+    it = data->chunks.erase(it);
+  }
+}
 
 }  // namespace
 
+void FreeAllChunks(AddonData* data) {
+  for (auto& [memory, record] : data->chunks) {
+    std::free(memory);
+    if (record->collected) delete record;
+    else record->released = true;  // its finalizer deletes it, if it ever runs
+  }
+  data->chunks.clear();
+}
+
 Napi::Value ChunkObtain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  AddonData* data = AddonData::Get(env);
+  Sweep(data);
   double requested = info[0].As<Napi::Number>().DoubleValue();
   if (!(requested > 0 && requested <= 1099511627776.0)) throw Napi::RangeError::New(env, "chunk size out of range");
   size_t size = static_cast<size_t>(requested);
   void* memory = nullptr;
   if (posix_memalign(&memory, kChunkAlignment, size) != 0) return env.Null();
-  auto* record = new ChunkRecord{memory, false};
+  auto* record = new ChunkRecord{memory};
   napi_value buffer;
   if (napi_create_external_arraybuffer(env, memory, size, FinalizeChunk, record, &buffer) != napi_ok) {
     delete record;
     std::free(memory);
     return env.Null();
   }
-  Records(env)[memory] = record;
+  data->chunks[memory] = record;
   Napi::Object out = Napi::Object::New(env);
   out.Set("address", static_cast<double>(reinterpret_cast<uintptr_t>(memory)));
   out.Set("buffer", Napi::Value(env, buffer));
@@ -54,14 +78,15 @@ Napi::Value ChunkRelease(const Napi::CallbackInfo& info) {
   if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "Expected a chunk ArrayBuffer for buffer");
   Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
   if (buffer.IsDetached()) throw Napi::Error::New(env, "Chunk already released");
-  auto& records = Records(env);
-  auto it = records.find(buffer.Data());
-  if (it == records.end()) throw Napi::Error::New(env, "Not a chunk obtained from chunkObtain()");
+  AddonData* data = AddonData::Get(env);
+  auto it = data->chunks.find(buffer.Data());
+  if (it == data->chunks.end()) throw Napi::Error::New(env, "Not a chunk obtained from chunkObtain()");
   ChunkRecord* record = it->second;
-  records.erase(it);
+  data->chunks.erase(it);
   buffer.Detach();  // JS can no longer reach the memory
-  record->released = true;
   std::free(record->memory);
+  record->released = true;  // deleted by its finalizer
+  Sweep(data);
   return env.Undefined();
 }
 

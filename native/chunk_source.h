@@ -9,4 +9,8 @@ namespace vkalloc {
 Napi::Value ChunkObtain(const Napi::CallbackInfo& info);
 Napi::Value ChunkRelease(const Napi::CallbackInfo& info);
 
+struct AddonData;
+// At teardown, after every Vulkan object is destroyed: frees every chunk.
+void FreeAllChunks(AddonData* data);
+
 }  // namespace vkalloc

@@ -47,8 +47,8 @@ std::vector<std::string> StringList(Napi::Value v) {
 Loader& RequireLoader(Napi::Env env) {
   Loader& loader = AddonData::Get(env)->loader;
   if (!loader.Open()) {
-    throw Napi::Error::New(env, "The Vulkan loader (libvulkan.so.1) could not be loaded: " + loader.Error() +
-                                    ". Install it with: apt-get install libvulkan1 mesa-vulkan-drivers");
+    throw Napi::Error::New(env, "The Vulkan loader (" + loader.LibraryName() + ") could not be loaded: " +
+                                    loader.Error() + ". Install it with: apt-get install libvulkan1 mesa-vulkan-drivers");
   }
   return loader;
 }

@@ -1,5 +1,6 @@
 #include "loader.h"
 #include <dlfcn.h>
+#include <cstdlib>
 
 namespace vkalloc {
 
@@ -10,7 +11,8 @@ Loader::~Loader() {
 bool Loader::Open() {
   if (handle_ || tried_) return handle_ != nullptr;
   tried_ = true;
-  handle_ = dlopen(LibraryName(), RTLD_NOW | RTLD_LOCAL);
+  if (const char* override = getenv("VKALLOC_VULKAN_LIBRARY"); override && *override) library_ = override;
+  handle_ = dlopen(library_.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_) {
     const char* why = dlerror();
     error_ = why ? why : "dlopen failed";
@@ -18,7 +20,7 @@ bool Loader::Open() {
   }
   vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(handle_, "vkGetInstanceProcAddr"));
   if (!vkGetInstanceProcAddr) {
-    error_ = "libvulkan.so.1 has no vkGetInstanceProcAddr";
+    error_ = library_ + " has no vkGetInstanceProcAddr";
     dlclose(handle_);
     handle_ = nullptr;
     return false;

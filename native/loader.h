@@ -62,7 +62,8 @@ class Loader {
   bool Open();
   bool IsOpen() const { return handle_ != nullptr; }
   const std::string& Error() const { return error_; }
-  const char* LibraryName() const { return "libvulkan.so.1"; }
+  // libvulkan.so.1, or what VKALLOC_VULKAN_LIBRARY names (another loader build).
+  const std::string& LibraryName() const { return library_; }
 
   PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
   VKALLOC_GLOBAL_FUNCS(VKALLOC_DECLARE_PFN)
@@ -73,6 +74,7 @@ class Loader {
  private:
   void* handle_ = nullptr;
   bool tried_ = false;
+  std::string library_ = "libvulkan.so.1";
   std::string error_;
 };
 
