@@ -39,7 +39,7 @@ export class Buffer extends VulkanObject<Native.Buffer> {
 
   /** vkGetBufferMemoryRequirements (asked once). */
   get memoryRequirements(): MemoryRequirements {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Buffer.nativeOf(this);
     if (handle.destroyed) handle.memoryRequirements();  // throws "Buffer is destroyed"
     return (this.#requirements ??= Object.freeze(handle.memoryRequirements()));
   }
@@ -50,7 +50,7 @@ export class Buffer extends VulkanObject<Native.Buffer> {
   }
 
   bindMemory(memory: DeviceMemory, offset = 0): void {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Buffer.nativeOf(this);
     is.instanceOf(memory, 'memory', DeviceMemory, 'a DeviceMemory');
     checkSameDevice(this.device, memory, 'memory', 'Buffer');
     is.nonNegativeInteger(offset, 'offset');

@@ -30,7 +30,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** The queue `index` of `family` (one of those asked for in createDevice). */
   queue(family: number, index = 0): Queue {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Device.nativeOf(this);
     is.nonNegativeInteger(family, 'family');
     const count = this.#queueCounts.get(family);
     if (count === undefined) {
@@ -47,7 +47,7 @@ export class Device extends VulkanObject<Native.Device> {
   }
 
   createBuffer(options: BufferOptions, allocatorOptions?: AllocatorOptions): Buffer {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Device.nativeOf(this);
     const o = is.options(options, 'options', ['size', 'usage'] as const);
     const size = is.positiveInteger(o.size, 'size');
     const usage = is.flags(o.usage, 'usage', BUFFER_USAGE);
@@ -58,7 +58,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** Allocates device memory of `memoryType` (an index, e.g. from physicalDevice.findMemoryType()). */
   allocateMemory(options: { size: number; memoryType: number }, allocatorOptions?: AllocatorOptions): DeviceMemory {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Device.nativeOf(this);
     const o = is.options(options, 'options', ['size', 'memoryType'] as const);
     const size = is.positiveInteger(o.size, 'size');
     const types = this.physicalDevice.memoryTypes;
@@ -69,7 +69,7 @@ export class Device extends VulkanObject<Native.Device> {
   }
 
   createFence(options?: { signaled?: boolean }, allocatorOptions?: AllocatorOptions): Fence {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Device.nativeOf(this);
     const o = is.options(options, 'options', ['signaled'] as const);
     const signaled = o.signaled === undefined ? false : is.boolean(o.signaled, 'signaled');
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createFence options');
@@ -78,7 +78,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** vkDeviceWaitIdle: every queue of this device finishes its work. */
   waitIdle(): void {
-    VulkanObject.nativeOf(this).waitIdle();
+    Device.nativeOf(this).waitIdle();
   }
 }
 

@@ -24,17 +24,17 @@ export class Fence extends VulkanObject<Native.Fence> {
 
   /** Waits up to `timeoutNs` nanoseconds (default: forever). 'success' or 'timeout'. */
   wait(timeoutNs = Infinity): 'success' | 'timeout' {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Fence.nativeOf(this);
     if (typeof timeoutNs !== 'number') is.fail('type', 'a non-negative number of nanoseconds', 'timeoutNs', timeoutNs);
     if (!(timeoutNs >= 0)) is.fail('range', 'a non-negative number of nanoseconds', 'timeoutNs', timeoutNs);
     return handle.wait(timeoutNs) ? 'success' : 'timeout';
   }
 
   get signaled(): boolean {
-    return VulkanObject.nativeOf(this).signaled();
+    return Fence.nativeOf(this).signaled();
   }
 
   reset(): void {
-    VulkanObject.nativeOf(this).reset();
+    Fence.nativeOf(this).reset();
   }
 }

@@ -32,7 +32,7 @@ export class DeviceMemory extends VulkanObject<Native.DeviceMemory> {
 
   /** Maps [offset, offset + size) (default: to the end) and returns it as an ArrayBuffer. */
   map(offset = 0, size?: number): ArrayBuffer {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = DeviceMemory.nativeOf(this);
     if (!this.memoryType.properties.includes('host-visible')) {
       throw new Error(`DeviceMemory of type ${this.memoryType.index} is not host-visible and cannot be mapped`);
     }
@@ -43,20 +43,20 @@ export class DeviceMemory extends VulkanObject<Native.DeviceMemory> {
   }
 
   unmap(): void {
-    VulkanObject.nativeOf(this).unmap();
+    DeviceMemory.nativeOf(this).unmap();
     this.#mapped = null;
   }
 
   /** Makes host writes visible to the device (needed for non-host-coherent types). */
   flush(offset = 0, size?: number): void {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = DeviceMemory.nativeOf(this);
     is.nonNegativeInteger(offset, 'offset');
     handle.flush(offset, size === undefined ? (undefined as unknown as number) : is.positiveInteger(size, 'size'));
   }
 
   /** Makes device writes visible to the host (needed for non-host-coherent types). */
   invalidate(offset = 0, size?: number): void {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = DeviceMemory.nativeOf(this);
     is.nonNegativeInteger(offset, 'offset');
     handle.invalidate(offset, size === undefined ? (undefined as unknown as number) : is.positiveInteger(size, 'size'));
   }

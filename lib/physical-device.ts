@@ -101,7 +101,7 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
   }
 
   createDevice(options: DeviceOptions, allocatorOptions?: AllocatorOptions): Device {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = PhysicalDevice.nativeOf(this);
     const o = is.options(options, 'options', ['queues', 'extensions'] as const);
     if (!Array.isArray(o.queues) || o.queues.length === 0) {
       is.fail(Array.isArray(o.queues) ? 'range' : 'type', 'a non-empty array of { family, count?, priorities? }', 'queues', o.queues);

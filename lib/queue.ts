@@ -29,7 +29,7 @@ export class Queue extends VulkanObject<Native.Queue> {
 
   /** vkQueueSubmit of `batches` (default: none), signalling `fence` when they complete. */
   submit(batches: SubmitBatch[] = [], fence?: Fence): void {
-    const handle = VulkanObject.nativeOf(this);
+    const handle = Queue.nativeOf(this);
     if (!Array.isArray(batches)) is.fail('type', 'an array of submit batches', 'batches', batches);
     batches.forEach((b, i) => is.options(b, `batches[${i}]`, [] as const));
     let nativeFence: Native.Fence | null = null;
@@ -42,6 +42,6 @@ export class Queue extends VulkanObject<Native.Queue> {
   }
 
   waitIdle(): void {
-    VulkanObject.nativeOf(this).waitIdle();
+    Queue.nativeOf(this).waitIdle();
   }
 }

@@ -28,9 +28,14 @@ export abstract class VulkanObject<N extends NativeResource = NativeResource> {
     this.#native = native;
   }
 
-  /** The native object, after checking `self` really is one of ours. */
+  /**
+   * The native object, after checking `self` really is one of ours and of the class
+   * this is called on (Device.nativeOf(x) refuses a Buffer).
+   */
   protected static nativeOf<N extends NativeResource>(self: VulkanObject<N>): N {
-    if (typeof self !== 'object' || self === null || !(#native in self)) throw new TypeError('Illegal invocation');
+    if (typeof self !== 'object' || self === null || !(#native in self) || !(self instanceof this)) {
+      throw new TypeError('Illegal invocation');
+    }
     return self.#native;
   }
 
