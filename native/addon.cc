@@ -25,8 +25,11 @@ namespace {
 void Teardown(void* arg) {
   auto* data = static_cast<AddonData*>(arg);
   data->jsCallable = false;
+  napi_handle_scope scope;  // destroying touches handles (e.g. detaching a mapping)
+  napi_open_handle_scope(data->env, &scope);
   while (!data->roots.empty()) data->roots.back()->Destroy();
   FreeAllChunks(data);
+  napi_close_handle_scope(data->env, scope);
 }
 
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
