@@ -3,6 +3,7 @@
 import { HostAllocator } from '../lib/host-allocator';
 import { createInstance, Instance } from '../lib/instance';
 import { Device } from '../lib/device';
+import { catchError } from './helpers/catch-error';
 
 let instance: Instance;
 let device: Device;
@@ -44,12 +45,7 @@ const cases: Case[] = [
 ];
 
 test.each(cases)('%s', (_name, act, type, message) => {
-  let error: unknown;
-  try {
-    act();
-  } catch (e) {
-    error = e;
-  }
+  const error = catchError(act);
   expect(error).toBeInstanceOf(type);
   if (typeof message === 'string') expect((error as Error).message).toContain(message);
   else expect((error as Error).message).toMatch(message);

@@ -6,6 +6,7 @@ import { VulkanError } from '../lib/errors';
 import { HostAllocator } from '../lib/host-allocator';
 import { createInstance, Instance } from '../lib/instance';
 import { describeOnDrivers } from './helpers/drivers';
+import { catchError } from './helpers/catch-error';
 import { BadResultPolicy, ThrowingPolicy } from './helpers/policies';
 
 /** Instance, device, buffer, memory, fence, all with `allocator`; returns them for destruction. */
@@ -77,12 +78,7 @@ describeOnDrivers('host allocations', ({ driver }) => {
   test('a policy that throws fails the command with VulkanError whose cause is the exception', () => {
     const thrown = new Error('out of budget');
     const allocator = new HostAllocator(new ThrowingPolicy(2, thrown));
-    let error: unknown;
-    try {
-      createInstance({ driver }, { allocator });
-    } catch (e) {
-      error = e;
-    }
+    const error = catchError(() => createInstance({ driver }, { allocator }));
     expect(error).toBeInstanceOf(VulkanError);
     const ve = error as VulkanError;
     expect(ve.code).toBe('VK_ERROR_OUT_OF_HOST_MEMORY');
@@ -99,12 +95,7 @@ describeOnDrivers('host allocations', ({ driver }) => {
   test('a policy returning a misaligned or non-numeric address fails the command with a TypeError cause', () => {
     for (const bad of [(a: number) => a + 1, () => 'nope', () => -8, () => 1.5]) {
       const allocator = new HostAllocator(new BadResultPolicy(3, bad));
-      let error: unknown;
-      try {
-        createInstance({ driver }, { allocator });
-      } catch (e) {
-        error = e;
-      }
+      const error = catchError(() => createInstance({ driver }, { allocator }));
       expect(error).toBeInstanceOf(VulkanError);
       // (The native TypeError comes from Node's realm, not jest's sandbox: compare by name.)
       expect(((error as VulkanError).cause as Error).name).toBe('TypeError');
@@ -117,12 +108,7 @@ describeOnDrivers('host allocations', ({ driver }) => {
     let n = 0;
     const inner = new AlignedHeaderPolicy();
     const allocator = new HostAllocator({ allocate: (s, a, sc) => (++n >= 4 ? 0 : inner.allocate(s, a, sc)), free: (p) => inner.free(p) });
-    let error: VulkanError | undefined;
-    try {
-      createInstance({ driver }, { allocator });
-    } catch (e) {
-      error = e as VulkanError;
-    }
+    const error = catchError(() => createInstance({ driver }, { allocator })) as VulkanError | undefined;
     expect(error).toBeInstanceOf(VulkanError);
     expect(error!.code).toBe('VK_ERROR_OUT_OF_HOST_MEMORY');
     expect(error!.cause).toBeUndefined();
