@@ -5,15 +5,6 @@
 /** VkSystemAllocationScope, by name (index = Vulkan's enum value). */
 export type ScopeName = 'command' | 'object' | 'cache' | 'device' | 'instance';
 
-/** The functions the bridge calls on the JS thread. `this` is the policy object. */
-export interface NativePolicy {
-  allocate(size: number, alignment: number, scope: ScopeName): number;
-  reallocate?(address: number, size: number, alignment: number, scope: ScopeName): number;
-  free(address: number): void;
-  internalAllocation?(size: number, type: 'executable', scope: ScopeName): void;
-  internalFree?(size: number, type: 'executable', scope: ScopeName): void;
-}
-
 export interface NativeScopeStats {
   allocations: number;
   reallocations: number;
@@ -62,7 +53,7 @@ export interface NativeAllocatorStats {
   badAlignments: number;
   /** Policy calls that threw or returned something unusable. */
   policyErrors: number;
-  /** Off-thread frees of policy blocks not yet handed to the policy. */
+  /** Frees not yet handed to the policy (deferred to the end of the command, or queued off-thread). */
   pendingFrees: number;
   scopes: Record<ScopeName, NativeScopeStats>;
   commands: NativeCommandStats[];
@@ -79,12 +70,17 @@ export interface NativeLiveBlock {
 
 /** Owns one VkAllocationCallbacks at a stable address; trampolines into the policy. */
 export class AllocatorBridge {
-  constructor(policy: NativePolicy);
+  /** 'js': callbacks on the JS thread call the dispatcher; 'native': the C++ allocator serves all. */
+  constructor(mode: 'js' | 'native');
+  /** The Float64Array shared with the dispatcher (layout: native/allocator_bridge.h, namespace io); null in native mode. */
+  readonly io: Float64Array | null;
+  /** The one function callbacks call (lib/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
+  setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
   stats(): NativeAllocatorStats;
   /** Resets peaks and per-command tables (live figures stay). */
   resetCounters(): void;
   liveBlocks(): NativeLiveBlock[];
-  /** Hands queued off-thread frees to the policy now. */
+  /** Hands deferred and queued frees to the policy now; returns how many. */
   drain(): number;
   /** The last exception (or rejection TypeError) the policy produced, or undefined. */
   readonly lastPolicyError: unknown;

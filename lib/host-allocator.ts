@@ -4,7 +4,14 @@ import { AlignedHeaderPolicy } from './aligned-header-policy';
 import native, { Native } from './binding';
 import './native-chunk-source';
 import type { AllocatorPolicy } from './policy';
+import { makeDispatcher } from './policy-dispatcher';
 import { describe } from './validate';
+
+/**
+ * Pass as the policy to serve every allocation with vkalloc's C++ aligned allocator:
+ * no JS runs in callbacks, statistics stay exact.
+ */
+export const NATIVE_POLICY: unique symbol = Symbol('vkalloc.nativePolicy');
 
 export type AllocatorStats = Native.NativeAllocatorStats;
 export type ScopeStats = Native.NativeScopeStats;
@@ -14,13 +21,20 @@ export type LiveBlock = Native.NativeLiveBlock;
 const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
 
 export class HostAllocator {
-  /** The policy every JS-thread callback calls. */
-  readonly policy: AllocatorPolicy;
+  /** The policy every JS-thread callback calls; null for NATIVE_POLICY. */
+  readonly policy: AllocatorPolicy | null;
 
-  constructor(policy: AllocatorPolicy = new AlignedHeaderPolicy()) {
+  constructor(policy: AllocatorPolicy | typeof NATIVE_POLICY = new AlignedHeaderPolicy()) {
+    if (policy === NATIVE_POLICY) {
+      this.policy = null;
+      bridges.set(this, new native.AllocatorBridge('native'));
+      return;
+    }
     checkPolicy(policy);
     this.policy = policy;
-    bridges.set(this, new native.AllocatorBridge(policy));
+    const bridge = new native.AllocatorBridge('js');
+    bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
+    bridges.set(this, bridge);
   }
 
   /**

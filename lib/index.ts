@@ -11,7 +11,7 @@ export { VulkanError } from './errors';
 export { Fence } from './fence';
 export { BUFFER_USAGE, MEMORY_PROPERTY, QUEUE_CAPABILITY, apiVersionString, makeApiVersion } from './flags';
 export type { BufferUsage, DeviceType, MemoryProperty, QueueCapability } from './flags';
-export { HostAllocator } from './host-allocator';
+export { HostAllocator, NATIVE_POLICY } from './host-allocator';
 export type { AllocatorStats, CommandStats, LiveBlock, ScopeStats } from './host-allocator';
 export { createInstance, Instance } from './instance';
 export type { AllocatorOptions, DriverReport, InstanceOptions } from './instance';

@@ -1,5 +1,6 @@
 #include "allocator_bridge.h"
 #include <algorithm>
+#include "aligned_allocator.h"
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,24 +12,12 @@ namespace {
 
 bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-void* NativeAllocate(size_t size, size_t alignment) {
-  void* p = nullptr;
-  if (posix_memalign(&p, std::max(alignment, sizeof(void*)), size ? size : 1) != 0) return nullptr;
-  return p;
-}
-
 struct HandleScope {
   explicit HandleScope(napi_env env) : env(env) { napi_open_handle_scope(env, &scope); }
   ~HandleScope() { napi_close_handle_scope(env, scope); }
   napi_env env;
   napi_handle_scope scope = nullptr;
 };
-
-napi_value RefValue(napi_env env, napi_ref ref) {
-  napi_value v = nullptr;
-  napi_get_reference_value(env, ref, &v);
-  return v;
-}
 
 napi_ref MakeRef(napi_env env, napi_value v) {
   napi_ref ref = nullptr;
@@ -58,36 +47,26 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
                          InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks"),
                          InstanceMethod<&AllocatorBridge::Drain>("drain"),
                          InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters"),
+                         InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher"),
                          InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError"),
+                         InstanceAccessor<&AllocatorBridge::IoArray>("io"),
                      });
 }
 
 AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AllocatorBridge>(info), data_(AddonData::Get(info.Env())), env_(info.Env()) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) {
-    throw Napi::TypeError::New(env, "Expected an allocator policy object for policy");
+  std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (mode != "js" && mode != "native") throw Napi::TypeError::New(env, "Expected 'js' or 'native' for mode");
+  native_ = mode == "native";
+  if (!native_) {
+    void* bytes = nullptr;
+    napi_value buffer;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_arraybuffer(env, io::kLength * sizeof(double), &bytes, &buffer));
+    io_ = static_cast<double*>(bytes);
+    std::fill(io_, io_ + io::kLength, 0.0);
+    ioBuffer_ = MakeRef(env, buffer);
   }
-  Napi::Object policy = info[0].As<Napi::Object>();
-  auto method = [&](const char* name, bool required) -> napi_ref {
-    Napi::Value fn = policy.Get(name);
-    if (fn.IsFunction()) return MakeRef(env, fn);
-    if (required || !fn.IsUndefined()) {
-      throw Napi::TypeError::New(env, std::string("Expected a function for policy.") + name);
-    }
-    return nullptr;
-  };
-  allocate_ = method("allocate", true);
-  free_ = method("free", true);
-  reallocate_ = method("reallocate", false);
-  internalAllocation_ = method("internalAllocation", false);
-  internalFree_ = method("internalFree", false);
-  policy_ = MakeRef(env, policy);
-  Napi::Array names = Napi::Array::New(env, kScopeCount + 1);
-  for (uint32_t i = 0; i < kScopeCount; i++) names.Set(i, kScopeNames[i]);
-  names.Set(static_cast<uint32_t>(kScopeCount), "executable");
-  names_ = MakeRef(env, names);
-
   callbacks_.pUserData = this;
   callbacks_.pfnAllocation = &AllocatorBridge::Allocation;
   callbacks_.pfnReallocation = &AllocatorBridge::Reallocation;
@@ -104,11 +83,10 @@ AllocatorBridge::~AllocatorBridge() {
   // Blocks a driver leaked: native ones are ours to free; policy ones live in the
   // policy's chunks, which go with the policy.
   for (auto& [address, block] : registry_.LiveBlocks()) {
-    if (block.owner == Owner::Native) std::free(reinterpret_cast<void*>(address));
+    if (block.owner == Owner::Native) AlignedFree(reinterpret_cast<void*>(address));
   }
-  napi_ref refs[] = {policy_, allocate_, reallocate_, free_, internalAllocation_, internalFree_, names_};
-  for (napi_ref ref : refs)
-    if (ref) napi_delete_reference(env_, ref);
+  if (dispatcher_) napi_delete_reference(env_, dispatcher_);
+  if (ioBuffer_) napi_delete_reference(env_, ioBuffer_);
 }
 
 // ---- trampolines: C entry points handed to the driver -------------------------
@@ -139,7 +117,7 @@ void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternal
 // ---- callback logic -------------------------------------------------------------
 
 bool AllocatorBridge::CanCallJs() const {
-  return data_->OnJsThread() && data_->jsCallable && data_->policyDepth == 0;
+  return dispatcher_ && data_->OnJsThread() && data_->jsCallable && data_->policyDepth == 0;
 }
 
 const char* AllocatorBridge::CurrentCommand() const {
@@ -156,13 +134,7 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     return nullptr;
   }
   const bool onJs = CanCallJs();
-  void* p;
-  if (onJs) {
-    DrainPending();
-    p = CallPolicyAllocate(size, alignment, scope);
-  } else {
-    p = NativeAllocate(size, alignment);
-  }
+  void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
     registry_.CountFailure();
     return nullptr;
@@ -195,21 +167,28 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
   Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
              onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
   void* p;
-  if (onJs) {
-    DrainPending();
-    if (old.owner == Owner::Policy && reallocate_) {
-      p = CallPolicyReallocate(original, size, alignment, scope);
-      if (!p) {
-        registry_.CountFailure();  // the policy keeps the old block, as the spec requires
-        return nullptr;
-      }
-      registry_.Replace(original, p, next);
-      return p;
+  if (onJs && old.owner == Owner::Policy && policyReallocates_) {
+    // The policy resizes its own block; on failure the old block stays.
+    p = PolicyReallocate(original, size, alignment, scope);
+    if (!p) {
+      registry_.CountFailure();
+      return nullptr;
     }
-    p = CallPolicyAllocate(size, alignment, scope);
-  } else {
-    p = NativeAllocate(size, alignment);
+    registry_.Replace(original, p, next);
+    return p;
   }
+  if (!onJs && old.owner == Owner::Native && old.alignment == alignment) {
+    p = AlignedReallocate(original, size, alignment);
+    if (!p) {
+      registry_.CountFailure();
+      return nullptr;
+    }
+    registry_.Replace(original, p, next);
+    return p;
+  }
+  // Allocate, copy, free: for policies without reallocate, and blocks changing owner
+  // (a native block reaching JS, or a policy block resized off-thread).
+  p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
     registry_.CountFailure();  // the old block stays valid and unchanged
     return nullptr;
@@ -233,14 +212,13 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
 
 void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) {
   if (block.owner == Owner::Native) {
-    std::free(memory);
+    AlignedFree(memory);
   } else if (onJs) {
-    DrainPending();
-    CallPolicyFree(memory);
+    DeferPolicyFree(memory);
   } else {
-    std::lock_guard<std::mutex> lock(pendingMu_);
-    pending_.push_back(memory);
-    hasPending_.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(queueMu_);
+    queued_.push_back(memory);
+    hasQueued_.store(true, std::memory_order_release);
   }
 }
 
@@ -248,47 +226,118 @@ void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocatio
                                  VkSystemAllocationScope scope) {
   registry_.CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree, !data_->OnJsThread());
   registry_.Internal(allocate, size, scope);
-  if (CanCallJs() && (allocate ? internalAllocation_ : internalFree_)) CallPolicyInternal(allocate, size, scope);
-}
-
-size_t AllocatorBridge::DrainPending() {
-  if (!hasPending_.load(std::memory_order_acquire) || !CanCallJs()) return 0;
-  std::vector<void*> items;
-  {
-    std::lock_guard<std::mutex> lock(pendingMu_);
-    items.swap(pending_);
-    hasPending_.store(false, std::memory_order_release);
-  }
-  for (void* p : items) CallPolicyFree(p);
-  return items.size();
+  if (!CanCallJs()) return;
+  HandleScope hs(env_);
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  Dispatch(allocate ? io::kInternalAllocate : io::kInternalFree);
 }
 
 // ---- calling the policy (JS thread only) -----------------------------------------
 
-napi_value AllocatorBridge::Name(uint32_t index) {
-  napi_value name = nullptr;
-  napi_get_element(env_, RefValue(env_, names_), index, &name);
-  return name;
-}
-
-napi_value AllocatorBridge::CallPolicy(napi_ref fn, size_t argc, napi_value* argv) {
-  napi_value result = nullptr;
+napi_value AllocatorBridge::Dispatch(io::Op op) {
+  MoveQueuedFrees();
+  io_[io::kOp] = op;
+  napi_value result = nullptr, global = nullptr, fn = nullptr;
+  napi_get_global(env_, &global);
+  napi_get_reference_value(env_, dispatcher_, &fn);
   data_->policyDepth++;
-  napi_status status = napi_call_function(env_, RefValue(env_, policy_), RefValue(env_, fn), argc, argv, &result);
+  napi_status status = napi_call_function(env_, global, fn, 0, nullptr, &result);
   data_->policyDepth--;
+  if (io_[io::kErrorCount] > 0) CollectFreeErrors();
   if (status == napi_ok) return result;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
-  napi_value error = nullptr;
   if (pending) {
+    napi_value error;
     napi_get_and_clear_last_exception(env_, &error);
+    RecordPolicyError(error);
   } else {
-    napi_value message;
-    napi_create_string_utf8(env_, "the allocator policy could not be called", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env_, nullptr, message, &error);
+    RecordPolicyError("the allocator policy could not be called", false);
   }
-  RecordPolicyError(error);
   return nullptr;
+}
+
+void* AllocatorBridge::PolicyAllocate(size_t size, size_t alignment, int scope) {
+  HandleScope hs(env_);
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kAlignment] = static_cast<double>(alignment);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  napi_value result = Dispatch(io::kAllocate);
+  return result ? AcceptAddress(result, "allocate", size, alignment, nullptr) : nullptr;
+}
+
+void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alignment, int scope) {
+  HandleScope hs(env_);
+  io_[io::kAddress] = static_cast<double>(reinterpret_cast<uintptr_t>(original));
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kAlignment] = static_cast<double>(alignment);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  napi_value result = Dispatch(io::kReallocate);
+  return result ? AcceptAddress(result, "reallocate", size, alignment, original) : nullptr;
+}
+
+void AllocatorBridge::DeferPolicyFree(void* memory) {
+  int count = static_cast<int>(io_[io::kFreeCount]);
+  if (count == io::kFreeCapacity) {
+    FlushFrees();
+    count = 0;
+  }
+  io_[io::kFreesStart + count] = static_cast<double>(reinterpret_cast<uintptr_t>(memory));
+  io_[io::kFreeCount] = count + 1;
+}
+
+void AllocatorBridge::MoveQueuedFrees() {
+  if (!hasQueued_.load(std::memory_order_acquire)) return;
+  std::vector<void*> items;
+  {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    items.swap(queued_);
+    hasQueued_.store(false, std::memory_order_release);
+  }
+  for (void* p : items) {
+    int count = static_cast<int>(io_[io::kFreeCount]);
+    if (count == io::kFreeCapacity) {  // full: hand this batch over first
+      HandleScope hs(env_);
+      Dispatch(io::kFlush);
+      count = 0;
+    }
+    io_[io::kFreesStart + count] = static_cast<double>(reinterpret_cast<uintptr_t>(p));
+    io_[io::kFreeCount] = count + 1;
+  }
+}
+
+size_t AllocatorBridge::FlushFrees() {
+  if (!CanCallJs()) return 0;
+  if (io_[io::kFreeCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) return 0;  // never run JS over an exception on its way out
+  HandleScope hs(env_);
+  MoveQueuedFrees();
+  size_t count = static_cast<size_t>(io_[io::kFreeCount]);
+  if (count > 0) Dispatch(io::kFlush);
+  return count;
+}
+
+void AllocatorBridge::CollectFreeErrors() {
+  // The dispatcher keeps free() exceptions in its `errors` array (a free has no
+  // result to fail with); they are recorded like any other policy error.
+  io_[io::kErrorCount] = 0;
+  HandleScope hs(env_);
+  napi_value fn, errors;
+  napi_get_reference_value(env_, dispatcher_, &fn);
+  if (napi_get_named_property(env_, fn, "errors", &errors) != napi_ok) return;
+  uint32_t length = 0;
+  napi_get_array_length(env_, errors, &length);
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value e;
+    napi_get_element(env_, errors, i, &e);
+    RecordPolicyError(e);
+  }
+  napi_value zero;
+  napi_create_uint32(env_, 0, &zero);
+  napi_set_named_property(env_, errors, "length", zero);
 }
 
 void AllocatorBridge::RecordPolicyError(napi_value error) {
@@ -300,7 +349,16 @@ void AllocatorBridge::RecordPolicyError(napi_value error) {
   }
 }
 
-void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment) {
+void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeError) {
+  napi_value msg, error;
+  napi_create_string_utf8(env_, message.c_str(), message.size(), &msg);
+  if (typeError) napi_create_type_error(env_, nullptr, msg, &error);
+  else napi_create_error(env_, nullptr, msg, &error);
+  RecordPolicyError(error);
+}
+
+void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment,
+                                     void* allowed) {
   double v = 0;
   std::string problem;
   if (napi_get_value_double(env_, result, &v) != napi_ok) {
@@ -314,64 +372,17 @@ void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size
   } else if (static_cast<uint64_t>(v) % alignment != 0) {
     problem = Hex(static_cast<uint64_t>(v)) + ", which is not aligned to " + std::to_string(alignment);
   }
-  if (problem.empty()) return reinterpret_cast<void*>(static_cast<uintptr_t>(v));
-  std::string message = std::string("Allocator policy ") + method + "(" + std::to_string(size) + ", " +
-                        std::to_string(alignment) + ") returned " + problem +
-                        ": expected 0 (failure) or an address aligned to " + std::to_string(alignment);
-  napi_value msg, error;
-  napi_create_string_utf8(env_, message.c_str(), message.size(), &msg);
-  napi_create_type_error(env_, nullptr, msg, &error);
-  RecordPolicyError(error);
-  return nullptr;
-}
-
-void* AllocatorBridge::CallPolicyAllocate(size_t size, size_t alignment, int scope) {
-  HandleScope hs(env_);
-  napi_value argv[3];
-  napi_create_double(env_, static_cast<double>(size), &argv[0]);
-  napi_create_double(env_, static_cast<double>(alignment), &argv[1]);
-  argv[2] = Name(scope < kScopeCount ? scope : 0);
-  napi_value result = CallPolicy(allocate_, 3, argv);
-  if (!result) return nullptr;
-  void* p = AcceptAddress(result, "allocate", size, alignment);
+  void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(v));
   Block existing;
-  if (p && registry_.Find(p, &existing)) {
-    napi_value msg, error;
-    std::string text = "Allocator policy allocate() returned " + Hex(reinterpret_cast<uintptr_t>(p)) +
-                       ", an address that is already live";
-    napi_create_string_utf8(env_, text.c_str(), text.size(), &msg);
-    napi_create_error(env_, nullptr, msg, &error);
-    RecordPolicyError(error);
-    return nullptr;
+  if (problem.empty() && p != allowed && registry_.Find(p, &existing)) {
+    problem = Hex(static_cast<uint64_t>(v)) + ", an address that is already live";
   }
-  return p;
-}
-
-void* AllocatorBridge::CallPolicyReallocate(void* original, size_t size, size_t alignment, int scope) {
-  HandleScope hs(env_);
-  napi_value argv[4];
-  napi_create_double(env_, static_cast<double>(reinterpret_cast<uintptr_t>(original)), &argv[0]);
-  napi_create_double(env_, static_cast<double>(size), &argv[1]);
-  napi_create_double(env_, static_cast<double>(alignment), &argv[2]);
-  argv[3] = Name(scope < kScopeCount ? scope : 0);
-  napi_value result = CallPolicy(reallocate_, 4, argv);
-  return result ? AcceptAddress(result, "reallocate", size, alignment) : nullptr;
-}
-
-void AllocatorBridge::CallPolicyFree(void* memory) {
-  HandleScope hs(env_);
-  napi_value argv[1];
-  napi_create_double(env_, static_cast<double>(reinterpret_cast<uintptr_t>(memory)), &argv[0]);
-  CallPolicy(free_, 1, argv);
-}
-
-void AllocatorBridge::CallPolicyInternal(bool allocate, size_t size, int scope) {
-  HandleScope hs(env_);
-  napi_value argv[3];
-  napi_create_double(env_, static_cast<double>(size), &argv[0]);
-  argv[1] = Name(kScopeCount);
-  argv[2] = Name(scope < kScopeCount ? scope : 0);
-  CallPolicy(allocate ? internalAllocation_ : internalFree_, 3, argv);
+  if (problem.empty()) return p;
+  RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(size) + ", " +
+                        std::to_string(alignment) + ") returned " + problem +
+                        ": expected 0 (failure) or an address aligned to " + std::to_string(alignment),
+                    true);
+  return nullptr;
 }
 
 // ---- JS-facing methods ------------------------------------------------------------
@@ -403,8 +414,8 @@ Napi::Value AllocatorBridge::Stats(const Napi::CallbackInfo& info) {
   o.Set("badAlignments", static_cast<double>(s.badAlignments));
   o.Set("policyErrors", static_cast<double>(policyErrors_));
   {
-    std::lock_guard<std::mutex> lock(pendingMu_);
-    o.Set("pendingFrees", static_cast<double>(pending_.size()));
+    std::lock_guard<std::mutex> lock(queueMu_);
+    o.Set("pendingFrees", static_cast<double>(queued_.size()) + (io_ ? io_[io::kFreeCount] : 0));
   }
   Napi::Object scopes = Napi::Object::New(env);
   for (int i = 0; i < kScopeCount; i++) {
@@ -459,7 +470,24 @@ Napi::Value AllocatorBridge::LiveBlocks(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value AllocatorBridge::Drain(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(DrainPending()));
+  return Napi::Number::New(info.Env(), static_cast<double>(FlushFrees()));
+}
+
+Napi::Value AllocatorBridge::IoArray(const Napi::CallbackInfo& info) {
+  if (!ioBuffer_) return info.Env().Null();
+  napi_value buffer, array;
+  napi_get_reference_value(env_, ioBuffer_, &buffer);
+  NAPI_THROW_IF_FAILED(info.Env(), napi_create_typedarray(env_, napi_float64_array, io::kLength, buffer, 0, &array),
+                       Napi::Value());
+  return Napi::Value(env_, array);
+}
+
+Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
+  if (native_ || dispatcher_) throw Napi::Error::New(info.Env(), "This bridge takes no (other) dispatcher");
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "Expected a function for dispatcher");
+  dispatcher_ = MakeRef(env_, info[0]);
+  policyReallocates_ = info[1].ToBoolean().Value();
+  return info.Env().Undefined();
 }
 
 Napi::Value AllocatorBridge::ResetCounters(const Napi::CallbackInfo& info) {

@@ -13,7 +13,6 @@ CommandScope::CommandScope(Napi::Env env, const char* command)
   }
   data_->currentCommand = command;
   data_->commandPolicyError.Reset();
-  for (AllocatorBridge* bridge : data_->bridges) bridge->DrainPending();
 }
 
 CommandScope::CommandScope(AddonData* data, const char* command)
@@ -21,7 +20,11 @@ CommandScope::CommandScope(AddonData* data, const char* command)
   data_->currentCommand = command;
 }
 
-CommandScope::~CommandScope() { data_->currentCommand = previous_; }
+CommandScope::~CommandScope() {
+  // Frees deferred during the command (and any queued off-thread) reach their policies now.
+  for (AllocatorBridge* bridge : data_->bridges) bridge->FlushFrees();
+  data_->currentCommand = previous_;
+}
 
 VkResult CommandScope::Check(VkResult result) {
   if (result >= 0) return result;

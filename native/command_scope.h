@@ -1,6 +1,6 @@
-// Brackets one Vulkan command issued from JS: names it for attribution, hands
-// queued off-thread frees to their policies first, and turns a failure into a
-// VulkanError whose `cause` is the policy's own exception when a policy failed.
+// Brackets one Vulkan command issued from JS: names it for attribution, hands the
+// frees deferred during it to their policies when it ends, and turns a failure into
+// a VulkanError whose `cause` is the policy's own exception when a policy failed.
 #pragma once
 #include <napi.h>
 #include <vulkan/vulkan.h>

@@ -4,7 +4,7 @@
 import { AlignedHeaderPolicy } from '../lib/aligned-header-policy';
 import native from '../lib/binding';
 import { CountingPolicy } from '../lib/composed-policies';
-import { bridgeOf, HostAllocator } from '../lib/host-allocator';
+import { bridgeOf, HostAllocator, NATIVE_POLICY } from '../lib/host-allocator';
 import { SwitchablePolicy } from './helpers/policies';
 
 const driver = native.__testDriver;
@@ -156,5 +156,43 @@ describe('callbacks from other threads never touch JS', () => {
     driver.free(bridge, moved);
     driver.free(bridge, made[2]);
     expect(allocator.stats()).toMatchObject({ liveCount: 0, nativeLiveCount: 0, pendingFrees: 0 });
+  });
+});
+
+describe('frees are deferred to one crossing', () => {
+  test('the policy gets the frees of a command when it ends, and a throwing free is recorded', () => {
+    const inner = new AlignedHeaderPolicy();
+    const seen: number[] = [];
+    const boom = new Error('free refused');
+    const allocator = new HostAllocator({
+      allocate: (s, a, sc) => inner.allocate(s, a, sc),
+      free: (p) => {
+        seen.push(p);
+        if (seen.length === 1) throw boom;
+        inner.free(p);
+      },
+    });
+    const bridge = bridgeOf(allocator);
+    const blocks = [1, 2, 3].map(() => driver.allocate(bridge, 64, 16, OBJECT));
+    for (const p of blocks) driver.free(bridge, p);
+    expect(seen).toEqual(blocks);  // all three, although the first threw
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 1, pendingFrees: 0 });
+    expect(allocator.lastPolicyError).toBe(boom);
+  });
+});
+
+describe('NATIVE_POLICY', () => {
+  test('serves every callback in C++, with the same exact statistics', () => {
+    const allocator = new HostAllocator(NATIVE_POLICY);
+    expect(allocator.policy).toBeNull();
+    const bridge = bridgeOf(allocator);
+    let p = driver.allocate(bridge, 100, 256, OBJECT);
+    expect(p % 256).toBe(0);
+    driver.write(p, pattern(100, 9));
+    p = driver.reallocate(bridge, p, 5000, 256, OBJECT);
+    expect(Buffer.from(driver.read(p, 100))).toEqual(Buffer.from(pattern(100, 9)));
+    expect(allocator.liveBlocks()).toEqual([expect.objectContaining({ owner: 'native', size: 5000, alignment: 256 })]);
+    driver.free(bridge, p);
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, nativeLiveCount: 0, calls: { allocate: 1, reallocate: 1, free: 1 } });
   });
 });
