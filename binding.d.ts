@@ -219,4 +219,6 @@ export const __testDriver: {
   offThread(bridge: AllocatorBridge, allocations: number, size: number, alignment: number, frees: number[]): number[];
   read(address: number, length: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
+  /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */
+  bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
 };

@@ -139,8 +139,11 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     registry_.CountFailure();
     return nullptr;
   }
-  registry_.Insert(p, Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-                            onJs ? Owner::Policy : Owner::Native, CurrentCommand()});
+  if (!registry_.Insert(p, Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
+                                 onJs ? Owner::Policy : Owner::Native, CurrentCommand()})) {
+    RejectLiveAddress(p, "allocate");
+    return nullptr;
+  }
   return p;
 }
 
@@ -174,7 +177,10 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       registry_.CountFailure();
       return nullptr;
     }
-    registry_.Replace(original, p, next);
+    if (!registry_.Replace(original, p, next)) {
+      RejectLiveAddress(p, "reallocate");
+      return nullptr;
+    }
     return p;
   }
   if (!onJs && old.owner == Owner::Native && old.alignment == alignment) {
@@ -193,8 +199,11 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     registry_.CountFailure();  // the old block stays valid and unchanged
     return nullptr;
   }
+  if (!registry_.Replace(original, p, next)) {
+    RejectLiveAddress(p, "allocate");
+    return nullptr;
+  }
   std::memcpy(p, original, std::min(old.size, size));
-  registry_.Replace(original, p, next);
   ReleaseBlock(original, old, onJs);
   return p;
 }
@@ -238,11 +247,11 @@ void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocatio
 napi_value AllocatorBridge::Dispatch(io::Op op) {
   MoveQueuedFrees();
   io_[io::kOp] = op;
-  napi_value result = nullptr, global = nullptr, fn = nullptr;
-  napi_get_global(env_, &global);
+  napi_value result = nullptr, recv = nullptr, fn = nullptr;
+  napi_get_undefined(env_, &recv);
   napi_get_reference_value(env_, dispatcher_, &fn);
   data_->policyDepth++;
-  napi_status status = napi_call_function(env_, global, fn, 0, nullptr, &result);
+  napi_status status = napi_call_function(env_, recv, fn, 0, nullptr, &result);
   data_->policyDepth--;
   if (io_[io::kErrorCount] > 0) CollectFreeErrors();
   if (status == napi_ok) return result;
@@ -264,7 +273,7 @@ void* AllocatorBridge::PolicyAllocate(size_t size, size_t alignment, int scope) 
   io_[io::kAlignment] = static_cast<double>(alignment);
   io_[io::kScope] = scope < kScopeCount ? scope : 0;
   napi_value result = Dispatch(io::kAllocate);
-  return result ? AcceptAddress(result, "allocate", size, alignment, nullptr) : nullptr;
+  return result ? AcceptAddress(result, "allocate", size, alignment) : nullptr;
 }
 
 void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alignment, int scope) {
@@ -274,7 +283,7 @@ void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alig
   io_[io::kAlignment] = static_cast<double>(alignment);
   io_[io::kScope] = scope < kScopeCount ? scope : 0;
   napi_value result = Dispatch(io::kReallocate);
-  return result ? AcceptAddress(result, "reallocate", size, alignment, original) : nullptr;
+  return result ? AcceptAddress(result, "reallocate", size, alignment) : nullptr;
 }
 
 void AllocatorBridge::DeferPolicyFree(void* memory) {
@@ -357,8 +366,14 @@ void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeErr
   RecordPolicyError(error);
 }
 
-void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment,
-                                     void* allowed) {
+void AllocatorBridge::RejectLiveAddress(void* p, const char* method) {
+  registry_.CountFailure();
+  RecordPolicyError(std::string("Allocator policy ") + method + "() returned " +
+                        Hex(reinterpret_cast<uintptr_t>(p)) + ", an address that is already live",
+                    false);
+}
+
+void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment) {
   double v = 0;
   std::string problem;
   if (napi_get_value_double(env_, result, &v) != napi_ok) {
@@ -372,12 +387,7 @@ void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size
   } else if (static_cast<uint64_t>(v) % alignment != 0) {
     problem = Hex(static_cast<uint64_t>(v)) + ", which is not aligned to " + std::to_string(alignment);
   }
-  void* p = reinterpret_cast<void*>(static_cast<uintptr_t>(v));
-  Block existing;
-  if (problem.empty() && p != allowed && registry_.Find(p, &existing)) {
-    problem = Hex(static_cast<uint64_t>(v)) + ", an address that is already live";
-  }
-  if (problem.empty()) return p;
+  if (problem.empty()) return reinterpret_cast<void*>(static_cast<uintptr_t>(v));
   RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(size) + ", " +
                         std::to_string(alignment) + ") returned " + problem +
                         ": expected 0 (failure) or an address aligned to " + std::to_string(alignment),

@@ -25,8 +25,8 @@ CommandCounters& BlockRegistry::CommandLocked(const char* command) {
   return commands_.back();
 }
 
-void BlockRegistry::AddLocked(void* address, const Block& block) {
-  live_[reinterpret_cast<uintptr_t>(address)] = block;
+bool BlockRegistry::AddLocked(void* address, const Block& block) {
+  if (!live_.try_emplace(reinterpret_cast<uintptr_t>(address), block).second) return false;
   liveBytes_ += block.size;
   if (block.owner == Owner::Native) nativeLive_++;
   peakBytes_ = std::max(peakBytes_, liveBytes_);
@@ -41,6 +41,7 @@ void BlockRegistry::AddLocked(void* address, const Block& block) {
   c.allocations++;
   c.bytesAllocated += block.size;
   c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
+  return true;
 }
 
 void BlockRegistry::SubLocked(const Block& block, const char* command) {
@@ -57,9 +58,9 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
   c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
 }
 
-void BlockRegistry::Insert(void* address, const Block& block) {
+bool BlockRegistry::Insert(void* address, const Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
-  AddLocked(address, block);
+  return AddLocked(address, block);
 }
 
 bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
@@ -80,8 +81,9 @@ bool BlockRegistry::Find(void* address, Block* out) {
   return true;
 }
 
-void BlockRegistry::Replace(void* from, void* to, const Block& block) {
+bool BlockRegistry::Replace(void* from, void* to, const Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (to != from && live_.count(reinterpret_cast<uintptr_t>(to))) return false;
   // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
   auto it = live_.find(reinterpret_cast<uintptr_t>(from));
   if (it != live_.end()) {
@@ -98,6 +100,7 @@ void BlockRegistry::Replace(void* from, void* to, const Block& block) {
   CommandCounters& c = CommandLocked(block.command);
   c.allocations--;
   c.reallocations++;
+  return true;
 }
 
 void BlockRegistry::Internal(bool allocate, size_t size, int scope) {

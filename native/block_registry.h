@@ -52,12 +52,14 @@ class BlockRegistry {
   void CountUnknownPointer();
   void CountBadAlignment();
   // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
-  void Insert(void* address, const Block& block);
+  // False (and nothing recorded) when the address is already live.
+  bool Insert(void* address, const Block& block);
   // Removes a block; false when the address is not live (never handed out, or freed).
   bool Remove(void* address, const char* command, Block* removed);
   bool Find(void* address, Block* out);
   // A reallocation that moved or resized `from` into `to` (which may equal `from`).
-  void Replace(void* from, void* to, const Block& block);
+  // False (and nothing changed) when `to` is another live block.
+  bool Replace(void* from, void* to, const Block& block);
   void Internal(bool allocate, size_t size, int scope);
 
   RegistrySnapshot Snapshot();
@@ -65,7 +67,7 @@ class BlockRegistry {
   void ResetCounters();
 
  private:
-  void AddLocked(void* address, const Block& block);
+  bool AddLocked(void* address, const Block& block);
   void SubLocked(const Block& block, const char* command);
   CommandCounters& CommandLocked(const char* command);
 

@@ -2,7 +2,10 @@
 // API): it calls an AllocatorBridge's installed VkAllocationCallbacks exactly as a
 // driver would, from the JS thread or from a thread of its own, including calls no
 // well-behaved driver makes (NULL original, size 0, unknown pointers, odd alignments).
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include "allocator_bridge.h"
 #include "command_scope.h"
@@ -86,6 +89,47 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bench(bridge | null, sizes: Float64Array, alignments: Float64Array, mode) -> ns
+// A driver's allocation loop with no driver in it, for the benchmark:
+//   'pairs'   pfnAllocation then pfnFree, per (size, alignment)
+//   'realloc' pfnAllocation, pfnReallocation to twice the size, pfnFree
+//   'malloc'  posix_memalign + free, no callbacks at all (bridge ignored)
+// Runs as one command, so deferred frees are handed over at its end (included).
+Napi::Value Bench(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Float64Array sizes = info[1].As<Napi::Float64Array>();
+  Napi::Float64Array aligns = info[2].As<Napi::Float64Array>();
+  std::string mode = info[3].As<Napi::String>().Utf8Value();
+  const size_t n = sizes.ElementLength();
+  const VkAllocationCallbacks* cb = info[0].IsObject() ? CallbacksArg(info) : nullptr;
+  auto start = std::chrono::steady_clock::now();
+  {
+    CommandScope scope(env, "benchmark");
+    if (mode == "malloc") {
+      for (size_t i = 0; i < n; i++) {
+        void* p = nullptr;
+        if (posix_memalign(&p, std::max<size_t>(static_cast<size_t>(aligns[i]), sizeof(void*)), static_cast<size_t>(sizes[i])) == 0) std::free(p);
+      }
+    } else if (mode == "pairs") {
+      for (size_t i = 0; i < n; i++) {
+        void* p = cb->pfnAllocation(cb->pUserData, static_cast<size_t>(sizes[i]), static_cast<size_t>(aligns[i]), VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+        cb->pfnFree(cb->pUserData, p);
+      }
+    } else if (mode == "realloc") {
+      for (size_t i = 0; i < n; i++) {
+        size_t size = static_cast<size_t>(sizes[i]), align = static_cast<size_t>(aligns[i]);
+        void* p = cb->pfnAllocation(cb->pUserData, size, align, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+        void* q = cb->pfnReallocation(cb->pUserData, p, size * 2, align, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+        cb->pfnFree(cb->pUserData, q ? q : p);
+      }
+    } else {
+      throw Napi::TypeError::New(env, "Expected 'pairs', 'realloc' or 'malloc' for mode");
+    }
+  }
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  return Napi::Number::New(env, static_cast<double>(ns));
+}
+
 }  // namespace
 
 Napi::Object TestDriver(Napi::Env env) {
@@ -97,6 +141,7 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("offThread", Napi::Function::New<OffThread>(env, "offThread"));
   o.Set("read", Napi::Function::New<Read>(env, "read"));
   o.Set("write", Napi::Function::New<Write>(env, "write"));
+  o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
   return o;
 }
 
