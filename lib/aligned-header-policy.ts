@@ -79,6 +79,11 @@ export interface AlignedHeaderPolicyStats {
 export class AlignedHeaderPolicy implements AllocatorPolicy {
   /** Used when no source is passed; lib/native-chunk-source.ts sets it in production. */
   static defaultSource: ChunkSource | null = null;
+  /** Makes a source for each policy built without one (preferred over defaultSource). */
+  static defaultSourceFactory: (() => ChunkSource) | null = null;
+
+  /** Where this policy's raw memory comes from. */
+  readonly source: ChunkSource;
 
   /** The raw block heap (exposed for inspection and tests). */
   readonly heap: ChunkHeap;
@@ -91,10 +96,11 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
   private foundIndex = 0;
 
   constructor(options: AlignedHeaderPolicyOptions = {}) {
-    const source = options.source ?? AlignedHeaderPolicy.defaultSource;
+    const source = options.source ?? AlignedHeaderPolicy.defaultSourceFactory?.() ?? AlignedHeaderPolicy.defaultSource;
     if (source == null) {
       throw new TypeError('AlignedHeaderPolicy: no ChunkSource: pass { source } or set AlignedHeaderPolicy.defaultSource');
     }
+    this.source = source;
     this.heap = new ChunkHeap(source, { spareSlabsPerClass: options.spareSlabsPerClass });
   }
 

@@ -16,7 +16,7 @@ export type { AllocatorStats, CommandStats, LiveBlock, ScopeStats } from './host
 export { createInstance, Instance } from './instance';
 export type { AllocatorOptions, DriverReport, InstanceOptions } from './instance';
 export { DeviceMemory } from './memory';
-export { nativeChunkSource } from './native-chunk-source';
+export { nativeChunkSource, RetainingChunkSource } from './native-chunk-source';
 export { PhysicalDevice } from './physical-device';
 export type { DeviceOptions, MemoryHeap, MemoryType, QueueFamily } from './physical-device';
 export { ALLOCATION_SCOPES } from './policy';
