@@ -3,13 +3,19 @@
 #include "addon_data.h"
 #include "allocator_bridge.h"
 #include "buffer.h"
+#include "command_pool.h"
 #include "chunk_source.h"
+#include "descriptor.h"
 #include "device.h"
 #include "fence.h"
+#include "image.h"
 #include "instance.h"
 #include "memory.h"
 #include "physical_device.h"
+#include "pipeline.h"
 #include "queue.h"
+#include "semaphore.h"
+#include "shader_module.h"
 
 namespace vkalloc {
 
@@ -27,6 +33,7 @@ void Teardown(void* arg) {
   data->jsCallable = false;
   napi_handle_scope scope;  // destroying touches handles (e.g. detaching a mapping)
   napi_open_handle_scope(data->env, &scope);
+  Device::IdleForTeardown(data);  // nothing may be destroyed under GPU work still in flight
   while (!data->roots.empty()) data->roots.back()->Destroy();
   FreeAllChunks(data);
   napi_close_handle_scope(data->env, scope);
@@ -59,6 +66,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Register<DeviceMemory>(env, exports, "DeviceMemory", &data->memoryCtor);
   Register<Queue>(env, exports, "Queue", &data->queueCtor);
   Register<Fence>(env, exports, "Fence", &data->fenceCtor);
+  Register<Semaphore>(env, exports, "Semaphore", &data->semaphoreCtor);
+  Register<CommandPool>(env, exports, "CommandPool", &data->commandPoolCtor);
+  Register<CommandBuffer>(env, exports, "CommandBuffer", &data->commandBufferCtor);
+  Register<ShaderModule>(env, exports, "ShaderModule", &data->shaderModuleCtor);
+  Register<DescriptorSetLayout>(env, exports, "DescriptorSetLayout", &data->descriptorSetLayoutCtor);
+  Register<DescriptorPool>(env, exports, "DescriptorPool", &data->descriptorPoolCtor);
+  Register<DescriptorSet>(env, exports, "DescriptorSet", &data->descriptorSetCtor);
+  Register<PipelineLayout>(env, exports, "PipelineLayout", &data->pipelineLayoutCtor);
+  Register<PipelineCache>(env, exports, "PipelineCache", &data->pipelineCacheCtor);
+  Register<Pipeline>(env, exports, "Pipeline", &data->pipelineCtor);
+  Register<Image>(env, exports, "Image", &data->imageCtor);
+  Register<ImageView>(env, exports, "ImageView", &data->imageViewCtor);
 
   exports.Set("createInstance", Napi::Function::New<Instance::Create>(env, "createInstance"));
   exports.Set("loaderStatus", Napi::Function::New<Instance::LoaderStatus>(env, "loaderStatus"));

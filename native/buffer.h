@@ -11,6 +11,7 @@ class Buffer : public WrappedResource<Buffer> {
   static Napi::Function Define(Napi::Env env);
   explicit Buffer(const Napi::CallbackInfo& info) : WrappedResource(info, "Buffer") {}
   static Buffer* Wrap(Napi::Env env, Device* device, VkBuffer handle, Napi::Value allocator);
+  VkBuffer Handle() const { return handle_; }
 
  private:
   Napi::Value MemoryRequirements(const Napi::CallbackInfo& info);

@@ -1,13 +1,41 @@
 #include "device.h"
+#include <mutex>
 #include "buffer.h"
+#include "command_pool.h"
 #include "command_scope.h"
+#include "descriptor.h"
 #include "fence.h"
+#include "image.h"
 #include "instance.h"
 #include "memory.h"
 #include "physical_device.h"
+#include "pipeline.h"
 #include "queue.h"
+#include "semaphore.h"
+#include "shader_module.h"
 
 namespace vkalloc {
+
+namespace {
+// Live devices per environment (workers have their own), for IdleForTeardown.
+std::mutex liveMu;
+std::multimap<AddonData*, Device*> liveDevices;
+}  // namespace
+
+void Device::IdleForTeardown(AddonData* data) {
+  std::vector<Device*> devices;
+  {
+    std::lock_guard<std::mutex> lock(liveMu);
+    auto range = liveDevices.equal_range(data);
+    for (auto it = range.first; it != range.second; ++it) devices.push_back(it->second);
+  }
+  for (Device* device : devices) {
+    if (!device->submitted_ || device->handle_ == VK_NULL_HANDLE) continue;
+    CommandScope scope(data, "vkDeviceWaitIdle");
+    device->dispatch_.vkDeviceWaitIdle(device->handle_);
+    device->submitted_ = false;
+  }
+}
 
 Napi::Function Device::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
@@ -16,6 +44,15 @@ Napi::Function Device::Define(Napi::Env env) {
       InstanceMethod<&Device::AllocateMemory>("allocateMemory"),
       InstanceMethod<&Device::CreateFence>("createFence"),
       InstanceMethod<&Device::WaitIdle>("waitIdle"),
+      InstanceMethod<&Device::CreateSemaphore>("createSemaphore"),
+      InstanceMethod<&Device::CreateCommandPool>("createCommandPool"),
+      InstanceMethod<&Device::CreateShaderModule>("createShaderModule"),
+      InstanceMethod<&Device::CreateDescriptorSetLayout>("createDescriptorSetLayout"),
+      InstanceMethod<&Device::CreateDescriptorPool>("createDescriptorPool"),
+      InstanceMethod<&Device::CreatePipelineLayout>("createPipelineLayout"),
+      InstanceMethod<&Device::CreatePipelineCache>("createPipelineCache"),
+      InstanceMethod<&Device::CreateComputePipeline>("createComputePipeline"),
+      InstanceMethod<&Device::CreateImage>("createImage"),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Device", props);
@@ -27,6 +64,10 @@ Device* Device::Wrap(Napi::Env env, PhysicalDevice* physical, VkDevice handle, N
   device->handle_ = handle;
   Loader::LoadDevice(physical->Owner()->Dispatch(), handle, &device->dispatch_);
   device->Attach(physical, allocator);
+  {
+    std::lock_guard<std::mutex> lock(liveMu);
+    liveDevices.emplace(AddonData::Get(env), device);
+  }
   return device;
 }
 
@@ -96,10 +137,38 @@ Napi::Value Device::WaitIdle(const Napi::CallbackInfo& info) {
   CheckAlive(env);
   CommandScope scope(env, "vkDeviceWaitIdle");
   scope.Check(dispatch_.vkDeviceWaitIdle(handle_));
+  submitted_ = false;
   return env.Undefined();
 }
 
+// (options, allocator) -> the new object, created and attached by its family's file.
+#define VKALLOC_DEVICE_FACTORY(method, call)                    \
+  Napi::Value Device::method(const Napi::CallbackInfo& info) { \
+    CheckAlive(info.Env());                                     \
+    return call(info, this);                                    \
+  }
+VKALLOC_DEVICE_FACTORY(CreateSemaphore, Semaphore::Create)
+VKALLOC_DEVICE_FACTORY(CreateCommandPool, CommandPool::Create)
+VKALLOC_DEVICE_FACTORY(CreateShaderModule, ShaderModule::Create)
+VKALLOC_DEVICE_FACTORY(CreateDescriptorSetLayout, DescriptorSetLayout::Create)
+VKALLOC_DEVICE_FACTORY(CreateDescriptorPool, DescriptorPool::Create)
+VKALLOC_DEVICE_FACTORY(CreatePipelineLayout, PipelineLayout::Create)
+VKALLOC_DEVICE_FACTORY(CreatePipelineCache, PipelineCache::Create)
+VKALLOC_DEVICE_FACTORY(CreateComputePipeline, Pipeline::CreateCompute)
+VKALLOC_DEVICE_FACTORY(CreateImage, Image::Create)
+#undef VKALLOC_DEVICE_FACTORY
+
 void Device::DestroyHandle() {
+  {
+    std::lock_guard<std::mutex> lock(liveMu);
+    auto range = liveDevices.equal_range(data_);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second == this) {
+        liveDevices.erase(it);
+        break;
+      }
+    }
+  }
   CommandScope scope(data_, "vkDestroyDevice");
   dispatch_.vkDestroyDevice(handle_, Callbacks());
   handle_ = VK_NULL_HANDLE;

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <mutex>
 #include "command_scope.h"
+#include "debug_messenger.h"
 #include "physical_device.h"
 
 namespace vkalloc {
@@ -54,7 +55,10 @@ Loader& RequireLoader(Napi::Env env) {
 }
 
 Napi::Function Instance::Define(Napi::Env env) {
-  std::vector<PropertyDescriptor> props = {InstanceMethod<&Instance::PhysicalDevices>("physicalDevices")};
+  std::vector<PropertyDescriptor> props = {
+      InstanceMethod<&Instance::PhysicalDevices>("physicalDevices"),
+      InstanceMethod<&Instance::TakeValidationMessages>("takeValidationMessages"),
+  };
   AddCommonMembers(props);
   return DefineClass(env, "Instance", props);
 }
@@ -88,6 +92,19 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
   Napi::Value allocator = info[1];
   const VkAllocationCallbacks* callbacks = CallbacksOf(allocator);
 
+  // Validation (lib/instance.ts has added the layer and VK_EXT_debug_utils): the same
+  // messenger info in pNext also catches messages of vkCreateInstance/vkDestroyInstance.
+  Napi::Value validation = opts.Get("validation");
+  std::shared_ptr<ValidationSink> sink;
+  VkDebugUtilsMessengerCreateInfoEXT messengerInfo{};
+  if (validation.IsObject()) {
+    Napi::Object v = validation.As<Napi::Object>();
+    sink = ValidationSink::Create(env, v.Get("notify"));
+    messengerInfo = sink->CreateInfo(v.Get("severities").As<Napi::Number>().Uint32Value(),
+                                     v.Get("types").As<Napi::Number>().Uint32Value());
+    ci.pNext = &messengerInfo;
+  }
+
   VkInstance handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateInstance");
@@ -102,12 +119,25 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(driverEnvMutex);
       result = loader.vkCreateInstance(&ci, callbacks, &handle);
     }
+    if (result < 0 && sink) sink->Close();
     scope.Check(result);
   }
   Instance* instance = NewWrapped<Instance>(env, AddonData::Get(env)->instanceCtor);
   instance->handle_ = handle;
   loader.LoadInstance(handle, &instance->dispatch_);
+  instance->validation_ = sink;
   instance->Attach(nullptr, allocator);
+  if (sink) {
+    VkResult result = VK_ERROR_EXTENSION_NOT_PRESENT;
+    {
+      CommandScope scope(env, "vkCreateDebugUtilsMessengerEXT");
+      if (instance->dispatch_.vkCreateDebugUtilsMessengerEXT) {
+        result = instance->dispatch_.vkCreateDebugUtilsMessengerEXT(handle, &messengerInfo, callbacks, &instance->messenger_);
+      }
+      if (result < 0) instance->Destroy();
+      scope.Check(result);
+    }
+  }
   return instance->Value();
 }
 
@@ -131,11 +161,23 @@ Napi::Value Instance::PhysicalDevices(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value Instance::TakeValidationMessages(const Napi::CallbackInfo& info) {
+  return validation_ ? validation_->Take(info.Env()) : Napi::Array::New(info.Env());
+}
+
 void Instance::DestroyHandle() {
-  CommandScope scope(data_, "vkDestroyInstance");
-  dispatch_.vkDestroyInstance(handle_, Callbacks());
+  if (messenger_ != VK_NULL_HANDLE) {
+    CommandScope scope(data_, "vkDestroyDebugUtilsMessengerEXT");
+    dispatch_.vkDestroyDebugUtilsMessengerEXT(handle_, messenger_, Callbacks());
+    messenger_ = VK_NULL_HANDLE;
+  }
+  {
+    CommandScope scope(data_, "vkDestroyInstance");
+    dispatch_.vkDestroyInstance(handle_, Callbacks());
+  }
   handle_ = VK_NULL_HANDLE;
   physicalDevices_.clear();
+  if (validation_) validation_->Close();  // its messages stay for takeValidationMessages()
 }
 
 Napi::Value Instance::LoaderStatus(const Napi::CallbackInfo& info) {

@@ -1,10 +1,12 @@
 // VkInstance, the global (pre-instance) queries, and driver selection.
 #pragma once
+#include <memory>
 #include "resource.h"
 
 namespace vkalloc {
 
 class PhysicalDevice;
+class ValidationSink;
 
 class Instance : public WrappedResource<Instance> {
  public:
@@ -22,11 +24,18 @@ class Instance : public WrappedResource<Instance> {
 
  private:
   Napi::Value PhysicalDevices(const Napi::CallbackInfo& info);
+  // Validation messages collected since the last call (also after destroy: messages
+  // from vkDestroyInstance come last). Empty when validation is off.
+  Napi::Value TakeValidationMessages(const Napi::CallbackInfo& info);
   void DestroyHandle() override;
 
   VkInstance handle_ = VK_NULL_HANDLE;
   InstanceDispatch dispatch_;
   std::vector<Napi::ObjectReference> physicalDevices_;  // enumerated once, same wrappers each call
+  // With validation: the messages, and the messenger (made with the instance's
+  // allocator, destroyed before the instance).
+  std::shared_ptr<ValidationSink> validation_;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
 };
 
 // Opens the loader or throws an Error naming the Debian package to install.

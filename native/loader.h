@@ -19,7 +19,61 @@
   X(vkGetPhysicalDeviceMemoryProperties)      \
   X(vkGetPhysicalDeviceQueueFamilyProperties) \
   X(vkCreateDevice)                           \
-  X(vkGetDeviceProcAddr)
+  X(vkGetDeviceProcAddr)                      \
+  X(vkGetPhysicalDeviceFeatures2)             \
+  X(vkGetPhysicalDeviceFormatProperties)      \
+  X(vkCreateDebugUtilsMessengerEXT)           \
+  X(vkDestroyDebugUtilsMessengerEXT)
+
+// Issue 5: what a compute workload needs. vkWaitSemaphores, vkSignalSemaphore and
+// vkGetSemaphoreCounterValue are core in Vulkan 1.2: null on older devices.
+#define VKALLOC_COMPUTE_DEVICE_FUNCS(X)  \
+  X(vkCreateCommandPool)                 \
+  X(vkDestroyCommandPool)                \
+  X(vkResetCommandPool)                  \
+  X(vkAllocateCommandBuffers)            \
+  X(vkFreeCommandBuffers)                \
+  X(vkBeginCommandBuffer)                \
+  X(vkEndCommandBuffer)                  \
+  X(vkResetCommandBuffer)                \
+  X(vkCmdFillBuffer)                     \
+  X(vkCmdUpdateBuffer)                   \
+  X(vkCmdCopyBuffer)                     \
+  X(vkCmdCopyBufferToImage)              \
+  X(vkCmdCopyImageToBuffer)              \
+  X(vkCmdPipelineBarrier)                \
+  X(vkCmdBindPipeline)                   \
+  X(vkCmdBindDescriptorSets)             \
+  X(vkCmdPushConstants)                  \
+  X(vkCmdDispatch)                       \
+  X(vkCreateSemaphore)                   \
+  X(vkDestroySemaphore)                  \
+  X(vkWaitSemaphores)                    \
+  X(vkSignalSemaphore)                   \
+  X(vkGetSemaphoreCounterValue)          \
+  X(vkCreateShaderModule)                \
+  X(vkDestroyShaderModule)               \
+  X(vkCreateDescriptorSetLayout)         \
+  X(vkDestroyDescriptorSetLayout)        \
+  X(vkCreateDescriptorPool)              \
+  X(vkDestroyDescriptorPool)             \
+  X(vkResetDescriptorPool)               \
+  X(vkAllocateDescriptorSets)            \
+  X(vkFreeDescriptorSets)                \
+  X(vkUpdateDescriptorSets)              \
+  X(vkCreatePipelineLayout)              \
+  X(vkDestroyPipelineLayout)             \
+  X(vkCreateComputePipelines)            \
+  X(vkDestroyPipeline)                   \
+  X(vkCreatePipelineCache)               \
+  X(vkDestroyPipelineCache)              \
+  X(vkGetPipelineCacheData)              \
+  X(vkCreateImage)                       \
+  X(vkDestroyImage)                      \
+  X(vkGetImageMemoryRequirements)        \
+  X(vkBindImageMemory)                   \
+  X(vkCreateImageView)                   \
+  X(vkDestroyImageView)
 
 #define VKALLOC_DEVICE_FUNCS(X)          \
   X(vkDestroyDevice)                     \
@@ -41,7 +95,8 @@
   X(vkDestroyFence)                      \
   X(vkWaitForFences)                     \
   X(vkResetFences)                       \
-  X(vkGetFenceStatus)
+  X(vkGetFenceStatus)                    \
+  VKALLOC_COMPUTE_DEVICE_FUNCS(X)
 
 #define VKALLOC_DECLARE_PFN(name) PFN_##name name = nullptr;
 

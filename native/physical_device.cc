@@ -11,6 +11,8 @@ Napi::Function PhysicalDevice::Define(Napi::Env env) {
       InstanceMethod<&PhysicalDevice::MemoryProperties>("memoryProperties"),
       InstanceMethod<&PhysicalDevice::QueueFamilies>("queueFamilies"),
       InstanceMethod<&PhysicalDevice::CreateDevice>("createDevice"),
+      InstanceMethod<&PhysicalDevice::Features>("features"),
+      InstanceMethod<&PhysicalDevice::FormatProperties>("formatProperties"),
   };
   AddCommonMembers(props);
   return DefineClass(env, "PhysicalDevice", props);
@@ -37,6 +39,12 @@ Napi::Value PhysicalDevice::Properties(const Napi::CallbackInfo& info) {
   o.Set("driverVersion", p.driverVersion);
   o.Set("vendorID", p.vendorID);
   o.Set("deviceID", p.deviceID);
+  {
+    static const char* kHex = "0123456789abcdef";
+    std::string uuid;
+    for (uint8_t b : p.pipelineCacheUUID) uuid += {kHex[b >> 4], kHex[b & 15]};
+    o.Set("pipelineCacheUUID", uuid);
+  }
   // Driver identity is core in Vulkan 1.2; older devices report none.
   if (p.apiVersion >= VK_API_VERSION_1_2 && vk.vkGetPhysicalDeviceProperties2) {
     VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
@@ -55,7 +63,36 @@ Napi::Value PhysicalDevice::Properties(const Napi::CallbackInfo& info) {
   limits.Set("maxMemoryAllocationCount", p.limits.maxMemoryAllocationCount);
   limits.Set("nonCoherentAtomSize", static_cast<double>(p.limits.nonCoherentAtomSize));
   limits.Set("minMemoryMapAlignment", static_cast<double>(p.limits.minMemoryMapAlignment));
+  // What a compute workload must respect (issue 5): never assume a CPU driver's values.
+  const VkPhysicalDeviceLimits& l = p.limits;
+  auto triple = [&](const uint32_t v[3]) {
+    Napi::Array a = Napi::Array::New(env, 3);
+    for (uint32_t i = 0; i < 3; i++) a.Set(i, v[i]);
+    return a;
+  };
+  limits.Set("maxComputeWorkGroupCount", triple(l.maxComputeWorkGroupCount));
+  limits.Set("maxComputeWorkGroupSize", triple(l.maxComputeWorkGroupSize));
+  limits.Set("maxComputeWorkGroupInvocations", l.maxComputeWorkGroupInvocations);
+  limits.Set("maxComputeSharedMemorySize", l.maxComputeSharedMemorySize);
+  limits.Set("maxPushConstantsSize", l.maxPushConstantsSize);
+  limits.Set("maxBoundDescriptorSets", l.maxBoundDescriptorSets);
+  limits.Set("maxStorageBufferRange", static_cast<double>(l.maxStorageBufferRange));
+  limits.Set("maxUniformBufferRange", static_cast<double>(l.maxUniformBufferRange));
+  limits.Set("minStorageBufferOffsetAlignment", static_cast<double>(l.minStorageBufferOffsetAlignment));
+  limits.Set("minUniformBufferOffsetAlignment", static_cast<double>(l.minUniformBufferOffsetAlignment));
+  limits.Set("maxImageDimension2D", l.maxImageDimension2D);
+  limits.Set("optimalBufferCopyOffsetAlignment", static_cast<double>(l.optimalBufferCopyOffsetAlignment));
   o.Set("limits", limits);
+  // Subgroup size (Vulkan 1.1) is reported, never assumed.
+  if (p.apiVersion >= VK_API_VERSION_1_1 && vk.vkGetPhysicalDeviceProperties2) {
+    VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    p2.pNext = &subgroup;
+    vk.vkGetPhysicalDeviceProperties2(handle_, &p2);
+    o.Set("subgroupSize", subgroup.subgroupSize);
+  } else {
+    o.Set("subgroupSize", env.Null());
+  }
   return o;
 }
 
@@ -126,6 +163,12 @@ Napi::Value PhysicalDevice::CreateDevice(const Napi::CallbackInfo& info) {
   for (auto& e : extensions) extensionPtrs.push_back(e.c_str());
 
   VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+  Napi::Value features = opts.Get("features");
+  if (features.IsObject() && features.As<Napi::Object>().Get("timelineSemaphore").ToBoolean().Value()) {
+    timeline.timelineSemaphore = VK_TRUE;
+    ci.pNext = &timeline;
+  }
   ci.queueCreateInfoCount = static_cast<uint32_t>(queueInfos.size());
   ci.pQueueCreateInfos = queueInfos.data();
   ci.enabledExtensionCount = static_cast<uint32_t>(extensionPtrs.size());
@@ -139,6 +182,41 @@ Napi::Value PhysicalDevice::CreateDevice(const Napi::CallbackInfo& info) {
     scope.Check(instance_->Dispatch().vkCreateDevice(handle_, &ci, callbacks, &handle));
   }
   return Device::Wrap(env, this, handle, allocator)->Value();
+}
+
+// Optional features, as far as this device reports them (Vulkan 1.2 structures only
+// on 1.2 devices).
+Napi::Value PhysicalDevice::Features(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  const InstanceDispatch& vk = instance_->Dispatch();
+  VkPhysicalDeviceProperties p{};
+  vk.vkGetPhysicalDeviceProperties(handle_, &p);
+  Napi::Object o = Napi::Object::New(env);
+  bool timeline = false;
+  if (p.apiVersion >= VK_API_VERSION_1_2 && vk.vkGetPhysicalDeviceFeatures2) {
+    VkPhysicalDeviceTimelineSemaphoreFeatures t{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+    VkPhysicalDeviceFeatures2 f2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    f2.pNext = &t;
+    vk.vkGetPhysicalDeviceFeatures2(handle_, &f2);
+    timeline = t.timelineSemaphore == VK_TRUE;
+  }
+  o.Set("timelineSemaphore", timeline);
+  return o;
+}
+
+// formatProperties(format) -> { linearTilingFeatures, optimalTilingFeatures, bufferFeatures }
+Napi::Value PhysicalDevice::FormatProperties(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckAlive(env);
+  VkFormatProperties fp{};
+  instance_->Dispatch().vkGetPhysicalDeviceFormatProperties(
+      handle_, static_cast<VkFormat>(info[0].As<Napi::Number>().Uint32Value()), &fp);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("linearTilingFeatures", fp.linearTilingFeatures);
+  o.Set("optimalTilingFeatures", fp.optimalTilingFeatures);
+  o.Set("bufferFeatures", fp.bufferFeatures);
+  return o;
 }
 
 }  // namespace vkalloc

@@ -21,6 +21,9 @@ class PhysicalDevice : public WrappedResource<PhysicalDevice> {
   Napi::Value MemoryProperties(const Napi::CallbackInfo& info);
   Napi::Value QueueFamilies(const Napi::CallbackInfo& info);
   Napi::Value CreateDevice(const Napi::CallbackInfo& info);
+  // Issue 5: optional features a compute workload may enable, and format support.
+  Napi::Value Features(const Napi::CallbackInfo& info);
+  Napi::Value FormatProperties(const Napi::CallbackInfo& info);
   void DestroyHandle() override {}  // physical devices are not destroyed, only forgotten
 
   Instance* instance_ = nullptr;

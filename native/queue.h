@@ -1,4 +1,5 @@
-// VkQueue: submission and idle waits. Owned by its Device (invalidated with it).
+// VkQueue: submission (command buffers, binary and timeline semaphores, a fence)
+// and idle waits. Owned by its Device (invalidated with it).
 #pragma once
 #include "resource.h"
 
