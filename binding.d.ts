@@ -95,6 +95,23 @@ export interface NativeInstanceInfo {
   extensions: string[];
   /** ICD manifest paths for VK_DRIVER_FILES/VK_ICD_FILENAMES, or null to use the loader's own search. */
   driverFiles: string[] | null;
+  /**
+   * A VK_EXT_debug_utils messenger (the caller has put the layer and extension in the
+   * lists): VkDebugUtilsMessageSeverityFlagsEXT / TypeFlagsEXT masks, and a function
+   * called without arguments from the event loop when messages arrive.
+   */
+  validation?: { severities: number; types: number; notify: (() => void) | null } | null;
+}
+
+export interface NativeValidationMessage {
+  severity: 'verbose' | 'info' | 'warning' | 'error';
+  types: ('general' | 'validation' | 'performance')[];
+  /** pMessageIdName, e.g. 'VUID-vkCmdDispatch-None-02697' ('' when none). */
+  id: string;
+  idNumber: number;
+  message: string;
+  /** The vkalloc command running on the JS thread when the layer spoke, or null. */
+  command: string | null;
 }
 
 export interface NativeMemoryType { propertyFlags: number; heapIndex: number; }
@@ -108,17 +125,42 @@ export interface NativePhysicalDeviceProperties {
   driverVersion: number;
   vendorID: number;
   deviceID: number;
+  /** 32 hex digits: what a pipeline cache made on this device carries in its header. */
+  pipelineCacheUUID: string;
   /** From VkPhysicalDeviceDriverProperties when the device supports Vulkan 1.2, else null. */
   driverID: number | null;
   driverName: string | null;
   driverInfo: string | null;
-  limits: { maxMemoryAllocationCount: number; nonCoherentAtomSize: number; minMemoryMapAlignment: number; };
+  limits: NativeLimits;
+  /** VkPhysicalDeviceSubgroupProperties.subgroupSize (Vulkan 1.1), else null. Reported, never assumed. */
+  subgroupSize: number | null;
+}
+
+/** The VkPhysicalDeviceLimits vkalloc reports. */
+export interface NativeLimits {
+  maxMemoryAllocationCount: number;
+  nonCoherentAtomSize: number;
+  minMemoryMapAlignment: number;
+  maxComputeWorkGroupCount: [number, number, number];
+  maxComputeWorkGroupSize: [number, number, number];
+  maxComputeWorkGroupInvocations: number;
+  maxComputeSharedMemorySize: number;
+  maxPushConstantsSize: number;
+  maxBoundDescriptorSets: number;
+  maxStorageBufferRange: number;
+  maxUniformBufferRange: number;
+  minStorageBufferOffsetAlignment: number;
+  minUniformBufferOffsetAlignment: number;
+  maxImageDimension2D: number;
+  optimalBufferCopyOffsetAlignment: number;
 }
 
 export class Instance {
   private constructor();
   readonly destroyed: boolean;
   physicalDevices(): PhysicalDevice[];
+  /** Drains the messages collected since the last call; works after destroy too. */
+  takeValidationMessages(): NativeValidationMessage[];
   destroy(): void;
 }
 
@@ -128,8 +170,12 @@ export class PhysicalDevice {
   properties(): NativePhysicalDeviceProperties;
   memoryProperties(): { memoryTypes: NativeMemoryType[]; memoryHeaps: NativeMemoryHeap[] };
   queueFamilies(): NativeQueueFamily[];
-  createDevice(info: { queues: { family: number; priorities: number[] }[]; extensions: string[] },
+  createDevice(info: { queues: { family: number; priorities: number[] }[]; extensions: string[];
+                       features?: { timelineSemaphore: boolean } },
                allocator: AllocatorBridge | null): Device;
+  features(): { timelineSemaphore: boolean };
+  /** vkGetPhysicalDeviceFormatProperties (VkFormatFeatureFlags masks). */
+  formatProperties(format: number): { linearTilingFeatures: number; optimalTilingFeatures: number; bufferFeatures: number };
   /** Marks it destroyed (and its devices); the API layer forbids this and destroys the Instance instead. */
   destroy(): void;
 }
@@ -142,6 +188,25 @@ export class Device {
   allocateMemory(info: { size: number; memoryTypeIndex: number }, allocator: AllocatorBridge | null): DeviceMemory;
   createFence(info: { signaled: boolean }, allocator: AllocatorBridge | null): Fence;
   waitIdle(): void;
+  createSemaphore(info: { timeline: boolean; initialValue: number }, allocator: AllocatorBridge | null): Semaphore;
+  createCommandPool(info: { queueFamily: number; flags: number }, allocator: AllocatorBridge | null): CommandPool;
+  /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
+  createShaderModule(info: { code: Uint32Array | Uint8Array }, allocator: AllocatorBridge | null): ShaderModule;
+  createDescriptorSetLayout(info: { bindings: { binding: number; type: number; count: number; stages: number }[] },
+                            allocator: AllocatorBridge | null): DescriptorSetLayout;
+  createDescriptorPool(info: { maxSets: number; sizes: { type: number; count: number }[]; flags: number },
+                       allocator: AllocatorBridge | null): DescriptorPool;
+  createPipelineLayout(info: { setLayouts: DescriptorSetLayout[]; pushConstantRanges: { stages: number; offset: number; size: number }[] },
+                       allocator: AllocatorBridge | null): PipelineLayout;
+  createPipelineCache(info: { initialData: Uint8Array | null }, allocator: AllocatorBridge | null): PipelineCache;
+  /** One compute pipeline (vkCreateComputePipelines with a count of 1). */
+  createComputePipeline(info: {
+    layout: PipelineLayout; module: ShaderModule; entryPoint: string; cache: PipelineCache | null;
+    specialization: { entries: { id: number; offset: number; size: number }[]; data: Uint8Array } | null;
+  }, allocator: AllocatorBridge | null): Pipeline;
+  /** A 2D image, one mip level and layer, initial layout UNDEFINED; `flags`: VkImageCreateFlags. */
+  createImage(info: { format: number; width: number; height: number; usage: number; tiling: number; flags: number },
+              allocator: AllocatorBridge | null): Image;
   destroy(): void;
 }
 
@@ -167,8 +232,8 @@ export class DeviceMemory {
 export class Queue {
   private constructor();
   readonly destroyed: boolean;
-  /** Each batch is an (empty for now) VkSubmitInfo. */
-  submit(batches: object[], fence: Fence | null): void;
+  /** Each batch is a VkSubmitInfo; `timeline` chains a VkTimelineSemaphoreSubmitInfo with the values. */
+  submit(batches: NativeSubmitBatch[], fence: Fence | null): void;
   waitIdle(): void;
   /** See PhysicalDevice.destroy. */
   destroy(): void;
@@ -181,6 +246,136 @@ export class Fence {
   wait(timeoutNs: number): boolean;
   signaled(): boolean;
   reset(): void;
+  destroy(): void;
+}
+
+export interface NativeSubmitBatch {
+  commandBuffers: CommandBuffer[];
+  /** `stage`: VkPipelineStageFlags; `value`: for timeline semaphores (ignored for binary ones). */
+  waits: { semaphore: Semaphore; value: number; stage: number }[];
+  signals: { semaphore: Semaphore; value: number }[];
+  timeline: boolean;
+}
+
+export class Semaphore {
+  private constructor();
+  readonly destroyed: boolean;
+  /** Timeline only: vkGetSemaphoreCounterValue. */
+  value(): number;
+  /** Timeline only: vkWaitSemaphores for `value`; true when reached, false on timeout. */
+  wait(value: number, timeoutNs: number): boolean;
+  /** Timeline only: vkSignalSemaphore. */
+  signal(value: number): void;
+  destroy(): void;
+}
+
+export class CommandPool {
+  private constructor();
+  readonly destroyed: boolean;
+  /** Primary command buffers, children of the pool (served by the pool's allocator). */
+  allocateCommandBuffers(count: number): CommandBuffer[];
+  reset(releaseResources: boolean): void;
+  destroy(): void;
+}
+
+/** Image regions: colour aspect, mip 0, layer 0. */
+export interface NativeImageRegion {
+  bufferOffset: number; bufferRowLength: number; bufferImageHeight: number;
+  x: number; y: number; width: number; height: number;
+}
+
+/** Recording methods map one to one onto vkCmd*; the bind point is always COMPUTE. */
+export class CommandBuffer {
+  private constructor();
+  readonly destroyed: boolean;
+  begin(flags: number): void;
+  end(): void;
+  reset(releaseResources: boolean): void;
+  /** `size` -1: VK_WHOLE_SIZE. */
+  fillBuffer(buffer: Buffer, offset: number, size: number, data: number): void;
+  updateBuffer(buffer: Buffer, offset: number, data: Uint8Array): void;
+  copyBuffer(src: Buffer, dst: Buffer, regions: { srcOffset: number; dstOffset: number; size: number }[]): void;
+  copyBufferToImage(buffer: Buffer, image: Image, layout: number, regions: NativeImageRegion[]): void;
+  copyImageToBuffer(image: Image, layout: number, buffer: Buffer, regions: NativeImageRegion[]): void;
+  pipelineBarrier(srcStages: number, dstStages: number,
+                  memory: { srcAccess: number; dstAccess: number }[],
+                  buffers: { buffer: Buffer; srcAccess: number; dstAccess: number; offset: number; size: number }[],
+                  images: { image: Image; srcAccess: number; dstAccess: number; oldLayout: number; newLayout: number }[]): void;
+  bindPipeline(pipeline: Pipeline): void;
+  bindDescriptorSets(layout: PipelineLayout, firstSet: number, sets: DescriptorSet[], dynamicOffsets: number[]): void;
+  pushConstants(layout: PipelineLayout, stages: number, offset: number, data: Uint8Array): void;
+  dispatch(x: number, y: number, z: number): void;
+  destroy(): void;
+}
+
+export class ShaderModule {
+  private constructor();
+  readonly destroyed: boolean;
+  destroy(): void;
+}
+
+export class DescriptorSetLayout {
+  private constructor();
+  readonly destroyed: boolean;
+  destroy(): void;
+}
+
+export class DescriptorPool {
+  private constructor();
+  readonly destroyed: boolean;
+  /** One set per layout (vkAllocateDescriptorSets), children of the pool. */
+  allocateSets(layouts: DescriptorSetLayout[]): DescriptorSet[];
+  /** vkResetDescriptorPool: every set of the pool is destroyed (not freed one by one). */
+  reset(): void;
+  destroy(): void;
+}
+
+export class DescriptorSet {
+  private constructor();
+  readonly destroyed: boolean;
+  /** vkUpdateDescriptorSets; `range` -1: VK_WHOLE_SIZE. */
+  update(writes: {
+    binding: number; arrayElement: number; type: number;
+    buffers?: { buffer: Buffer; offset: number; range: number }[];
+    images?: { view: ImageView; layout: number }[];
+  }[]): void;
+  /** vkFreeDescriptorSets when the pool allows it, else only forgotten (the API layer refuses it then). */
+  destroy(): void;
+}
+
+export class PipelineLayout {
+  private constructor();
+  readonly destroyed: boolean;
+  destroy(): void;
+}
+
+export class PipelineCache {
+  private constructor();
+  readonly destroyed: boolean;
+  /** vkGetPipelineCacheData (a copy). */
+  data(): Uint8Array;
+  destroy(): void;
+}
+
+export class Pipeline {
+  private constructor();
+  readonly destroyed: boolean;
+  destroy(): void;
+}
+
+export class Image {
+  private constructor();
+  readonly destroyed: boolean;
+  memoryRequirements(): { size: number; alignment: number; memoryTypeBits: number };
+  bindMemory(memory: DeviceMemory, offset: number): void;
+  /** A 2D colour view, a child of the image. */
+  createView(info: { format: number }, allocator: AllocatorBridge | null): ImageView;
+  destroy(): void;
+}
+
+export class ImageView {
+  private constructor();
+  readonly destroyed: boolean;
   destroy(): void;
 }
 

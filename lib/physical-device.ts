@@ -1,9 +1,10 @@
 // PhysicalDevice: what a driver offers (properties, memory types, queue families),
 // and createDevice().
 import { Native } from './binding';
-import { Device } from './device';
+import { Device, DeviceFeatures } from './device';
 import {
-  apiVersionString, DEVICE_TYPES, DeviceType, flagNames, MEMORY_PROPERTY, MemoryProperty, QUEUE_CAPABILITY, QueueCapability,
+  apiVersionString, makeApiVersion, DEVICE_TYPES, DeviceType, flagNames, FORMAT, Format, MEMORY_PROPERTY, MemoryProperty, QUEUE_CAPABILITY,
+  QueueCapability,
 } from './flags';
 import { allocatorOption } from './host-allocator';
 import type { AllocatorOptions, Instance } from './instance';
@@ -35,6 +36,8 @@ export interface DeviceOptions {
   /** Queues to create: family index, how many (default 1) or their priorities (default 1.0 each). */
   queues: { family: number; count?: number; priorities?: number[] }[];
   extensions?: string[];
+  /** Optional features to enable (each must be in physicalDevice.features). */
+  features?: Partial<DeviceFeatures>;
 }
 
 export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
@@ -45,8 +48,17 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
   readonly driverVersion: number;
   readonly vendorID: number;
   readonly deviceID: number;
+  /** The UUID pipeline caches made on this device carry (32 hex digits). */
+  readonly pipelineCacheUUID: string;
   readonly driver: { id: number | null; name: string | null; info: string | null };
-  readonly limits: Native.NativePhysicalDeviceProperties['limits'];
+  readonly limits: Readonly<Native.NativeLimits>;
+  /** The subgroup size the driver reports (Vulkan 1.1), for information: vkalloc's shaders never assume one. */
+  readonly subgroupSize: number | null;
+  /** The optional features the device supports (enable them in createDevice({ features })). */
+  readonly features: Readonly<DeviceFeatures>;
+  /** VkPhysicalDeviceProperties.apiVersion as a number (see apiVersion for the string). */
+  readonly apiVersionNumber: number;
+  readonly #devices = new Set<Device>();
   readonly memoryTypes: readonly MemoryType[];
   readonly memoryHeaps: readonly MemoryHeap[];
   readonly queueFamilies: readonly QueueFamily[];
@@ -60,11 +72,18 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
     this.name = p.deviceName;
     this.type = DEVICE_TYPES[p.deviceType] ?? 'other';
     this.apiVersion = apiVersionString(p.apiVersion);
+    this.apiVersionNumber = p.apiVersion;
     this.driverVersion = p.driverVersion;
     this.vendorID = p.vendorID;
     this.deviceID = p.deviceID;
+    this.pipelineCacheUUID = p.pipelineCacheUUID;
     this.driver = { id: p.driverID, name: p.driverName, info: p.driverInfo };
-    this.limits = p.limits;
+    this.limits = Object.freeze(p.limits);
+    this.subgroupSize = p.subgroupSize;
+    // A Vulkan 1.2 feature needs both the device and the instance at 1.2 or later.
+    const supported = handle.features();
+    const v12 = Math.min(p.apiVersion, instance.apiVersion) >= makeApiVersion(1, 2);
+    this.features = Object.freeze({ timelineSemaphore: supported.timelineSemaphore && v12 });
     const m = handle.memoryProperties();
     this.memoryTypes = Object.freeze(m.memoryTypes.map((t, index) => ({
       index, heapIndex: t.heapIndex, flags: t.propertyFlags, properties: flagNames(t.propertyFlags, MEMORY_PROPERTY),
@@ -94,6 +113,17 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
     return (allowed.find((t) => (t.flags & want) === want) ?? allowed[0])?.index ?? -1;
   }
 
+  /** vkGetPhysicalDeviceFormatProperties: VkFormatFeatureFlags for linear and optimal tiling, and for buffers. */
+  formatProperties(format: Format): { linearTilingFeatures: number; optimalTilingFeatures: number; bufferFeatures: number } {
+    const handle = PhysicalDevice.nativeOf(this);
+    return handle.formatProperties(FORMAT[is.oneOf(format, 'format', Object.keys(FORMAT) as Format[])].value);
+  }
+
+  /** @internal The live devices made from this physical device. */
+  static devicesOf(pd: PhysicalDevice): Device[] {
+    return [...pd.#devices].filter((d) => !d.destroyed);
+  }
+
   /** The first queue family with every capability asked for; -1 when none. */
   findQueueFamily(...capabilities: QueueCapability[]): number {
     const need = is.flags(capabilities, 'capabilities', QUEUE_CAPABILITY);
@@ -102,7 +132,7 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
 
   createDevice(options: DeviceOptions, allocatorOptions?: AllocatorOptions): Device {
     const handle = PhysicalDevice.nativeOf(this);
-    const o = is.options(options, 'options', ['queues', 'extensions'] as const);
+    const o = is.options(options, 'options', ['queues', 'extensions', 'features'] as const);
     if (!Array.isArray(o.queues) || o.queues.length === 0) {
       is.fail(Array.isArray(o.queues) ? 'range' : 'type', 'a non-empty array of { family, count?, priorities? }', 'queues', o.queues);
     }
@@ -128,8 +158,16 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
       return { family, priorities };
     });
     const extensions = o.extensions === undefined ? [] : is.stringArray(o.extensions, 'extensions');
+    const f = is.options(o.features, 'features', Object.keys(this.features) as (keyof DeviceFeatures)[]);
+    const features: DeviceFeatures = { timelineSemaphore: false };
+    for (const key of Object.keys(f) as (keyof DeviceFeatures)[]) {
+      features[key] = is.boolean(f[key], `features.${key}`);
+      if (features[key] && !this.features[key]) throw new RangeError(`This physical device does not support features.${key}`);
+    }
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createDevice options');
-    const device = handle.createDevice({ queues, extensions }, bridge);
-    return new Device(CONSTRUCT, device, this, allocator, queues);
+    const device = handle.createDevice({ queues, extensions, features }, bridge);
+    const wrapped = new Device(CONSTRUCT, device, this, allocator, queues, features);
+    this.#devices.add(wrapped);
+    return wrapped;
   }
 }
