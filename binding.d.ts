@@ -76,6 +76,13 @@ export class AllocatorBridge {
   readonly io: Float64Array | null;
   /** The one function callbacks call (lib/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
   setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
+  startTrace(options: { capacity: number; maxEvents: number; grow: boolean; callSites: boolean }): void;
+  /** The recorded events (56 bytes each, native/trace_recorder.h) and tables; see lib/trace-recorder.ts. */
+  stopTrace(): {
+    events: ArrayBuffer; count: number; dropped: number; commands: string[];
+    objects: { id: number; type: string; createdBy: string; createdAt: number; destroyedAt: number | null; parent: number }[];
+    callSites: Record<string, string>;
+  };
   stats(): NativeAllocatorStats;
   /** Resets peaks and per-command tables (live figures stay). */
   resetCounters(): void;

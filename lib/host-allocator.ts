@@ -5,6 +5,8 @@ import native, { Native } from './binding';
 import './native-chunk-source';
 import type { AllocatorPolicy } from './policy';
 import { makeDispatcher } from './policy-dispatcher';
+import { Trace } from './trace';
+import { decodeTrace, nativeTraceOptions, RawTrace, TraceOptions } from './trace-recorder';
 import { describe } from './validate';
 
 /**
@@ -55,6 +57,25 @@ export class HostAllocator {
   /** Peaks and the per-command table start again from now; live figures stay. */
   resetCounters(): void {
     bridgeOf(this).resetCounters();
+  }
+
+  /**
+   * Starts recording every callback (and the commands and objects around them) into
+   * a native buffer; stopTrace() returns it. One trace at a time per allocator.
+   */
+  startTrace(options?: TraceOptions): void {
+    bridgeOf(this).startTrace(nativeTraceOptions(options));
+  }
+
+  /** Stops the running trace and returns it (frees deferred until now are included). */
+  stopTrace(meta: Record<string, string | number> = {}): Trace {
+    const raw = bridgeOf(this).stopTrace() as RawTrace;
+    return new Trace(decodeTrace(raw, {
+      policy: this.policy === null ? 'NATIVE_POLICY' : this.policy.constructor?.name ?? 'policy',
+      pid: process.pid,
+      date: new Date().toISOString(),
+      ...meta,
+    }));
   }
 
   /** The last exception a policy call threw (or the TypeError for an unusable result). */

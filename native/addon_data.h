@@ -30,7 +30,9 @@ struct AddonData {
   // Held in a one-element array so that a thrown primitive can be kept too.
   Napi::ObjectReference commandPolicyError;
 
-  std::vector<AllocatorBridge*> bridges;  // whose off-thread frees are drained at each command
+  std::vector<AllocatorBridge*> bridges;  // whose deferred frees are handed over at each command end
+  uint64_t nextObjectId = 1;              // Resource ids, for traces
+  Resource* destroying = nullptr;         // the object whose destroy command is running
   std::list<Resource*> roots;             // live resources without a parent (instances)
 
   Napi::FunctionReference errorFactory;

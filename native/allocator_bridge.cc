@@ -48,6 +48,8 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
                          InstanceMethod<&AllocatorBridge::Drain>("drain"),
                          InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters"),
                          InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher"),
+                         InstanceMethod<&AllocatorBridge::StartTrace>("startTrace"),
+                         InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace"),
                          InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError"),
                          InstanceAccessor<&AllocatorBridge::IoArray>("io"),
                      });
@@ -128,20 +130,22 @@ const char* AllocatorBridge::CurrentCommand() const {
 void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope,
                                     bool asReallocation) {
   if (!asReallocation) registry_.CountCall(CallKind::Allocate, !data_->OnJsThread());
+  const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
+  const bool onJs = CanCallJs();
+  Block request{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
+                onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
-    registry_.CountFailure();
+    registry_.CountFailure(kind, request);
     return nullptr;
   }
-  const bool onJs = CanCallJs();
   void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
-    registry_.CountFailure();
+    registry_.CountFailure(kind, request);
     return nullptr;
   }
-  if (!registry_.Insert(p, Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-                                 onJs ? Owner::Policy : Owner::Native, CurrentCommand()})) {
-    RejectLiveAddress(p, "allocate");
+  if (!registry_.Insert(p, request)) {
+    RejectLiveAddress(p, "allocate", kind, request);
     return nullptr;
   }
   return p;
@@ -155,30 +159,30 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     OnFree(original, true);
     return nullptr;
   }
+  const bool onJs = CanCallJs();
+  Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
+             onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
   Block old;
   if (!registry_.Find(original, &old)) {
-    registry_.CountUnknownPointer();
-    registry_.CountFailure();
+    registry_.CountUnknownPointer(CallKind::Reallocate, original, next.command);
+    registry_.CountFailure(CallKind::Reallocate, next);
     return nullptr;
   }
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
-    registry_.CountFailure();
+    registry_.CountFailure(CallKind::Reallocate, next);
     return nullptr;
   }
-  const bool onJs = CanCallJs();
-  Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-             onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
   void* p;
   if (onJs && old.owner == Owner::Policy && policyReallocates_) {
     // The policy resizes its own block; on failure the old block stays.
     p = PolicyReallocate(original, size, alignment, scope);
     if (!p) {
-      registry_.CountFailure();
+      registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
     if (!registry_.Replace(original, p, next)) {
-      RejectLiveAddress(p, "reallocate");
+      RejectLiveAddress(p, "reallocate", CallKind::Reallocate, next);
       return nullptr;
     }
     return p;
@@ -186,7 +190,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
   if (!onJs && old.owner == Owner::Native && old.alignment == alignment) {
     p = AlignedReallocate(original, size, alignment);
     if (!p) {
-      registry_.CountFailure();
+      registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
     registry_.Replace(original, p, next);
@@ -196,11 +200,11 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
   // (a native block reaching JS, or a policy block resized off-thread).
   p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
-    registry_.CountFailure();  // the old block stays valid and unchanged
+    registry_.CountFailure(CallKind::Reallocate, next);  // the old block stays valid and unchanged
     return nullptr;
   }
   if (!registry_.Replace(original, p, next)) {
-    RejectLiveAddress(p, "allocate");
+    RejectLiveAddress(p, "allocate", CallKind::Reallocate, next);
     return nullptr;
   }
   std::memcpy(p, original, std::min(old.size, size));
@@ -210,10 +214,14 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
 
 void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
   if (!asReallocation) registry_.CountCall(CallKind::Free, !data_->OnJsThread());
-  if (!memory) return;  // freeing NULL is allowed and does nothing
+  if (!memory) {  // freeing NULL is allowed and does nothing (but a trace shows the call)
+    if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand());
+    return;
+  }
   Block block;
   if (!registry_.Remove(memory, CurrentCommand(), &block)) {
-    registry_.CountUnknownPointer();  // never handed out, or already freed: leave it alone
+    // Never handed out, or already freed: leave it alone.
+    registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
     return;
   }
   ReleaseBlock(memory, block, CanCallJs());
@@ -234,7 +242,7 @@ void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) 
 void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocationType type,
                                  VkSystemAllocationScope scope) {
   registry_.CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree, !data_->OnJsThread());
-  registry_.Internal(allocate, size, scope);
+  registry_.Internal(allocate, size, scope, CurrentCommand());
   if (!CanCallJs()) return;
   HandleScope hs(env_);
   io_[io::kSize] = static_cast<double>(size);
@@ -366,8 +374,8 @@ void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeErr
   RecordPolicyError(error);
 }
 
-void AllocatorBridge::RejectLiveAddress(void* p, const char* method) {
-  registry_.CountFailure();
+void AllocatorBridge::RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request) {
+  registry_.CountFailure(kind, request);
   RecordPolicyError(std::string("Allocator policy ") + method + "() returned " +
                         Hex(reinterpret_cast<uintptr_t>(p)) + ", an address that is already live",
                     false);
@@ -490,6 +498,57 @@ Napi::Value AllocatorBridge::IoArray(const Napi::CallbackInfo& info) {
   NAPI_THROW_IF_FAILED(info.Env(), napi_create_typedarray(env_, napi_float64_array, io::kLength, buffer, 0, &array),
                        Napi::Value());
   return Napi::Value(env_, array);
+}
+
+// startTrace({ capacity, maxEvents, grow, callSites }) (validated in lib/host-allocator.ts)
+Napi::Value AllocatorBridge::StartTrace(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  TraceOptions options;
+  options.capacity = static_cast<size_t>(o.Get("capacity").As<Napi::Number>().DoubleValue());
+  options.maxEvents = static_cast<size_t>(o.Get("maxEvents").As<Napi::Number>().DoubleValue());
+  options.grow = o.Get("grow").ToBoolean().Value();
+  options.callSites = o.Get("callSites").ToBoolean().Value();
+  if (registry_.Tracing()) throw Napi::Error::New(info.Env(), "A trace is already running on this allocator");
+  wantsCallSites_ = options.callSites;
+  registry_.StartTrace(options, data_->jsThread);
+  return info.Env().Undefined();
+}
+
+// stopTrace() -> { events: ArrayBuffer (count x 56 bytes), count, dropped, commands, objects, callSites }
+Napi::Value AllocatorBridge::StopTrace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FlushFrees();
+  std::unique_ptr<TraceRecorder> trace = registry_.StopTrace();
+  if (!trace) throw Napi::Error::New(env, "No trace is running on this allocator: call startTrace() first");
+  wantsCallSites_ = false;
+  trace->Finish();
+  const auto& events = trace->Events();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, events.size() * sizeof(TraceEvent));
+  if (!events.empty()) std::memcpy(buffer.Data(), events.data(), events.size() * sizeof(TraceEvent));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("events", buffer);
+  out.Set("count", static_cast<double>(events.size()));
+  out.Set("dropped", static_cast<double>(trace->Dropped()));
+  Napi::Array commands = Napi::Array::New(env, trace->Commands().size());
+  for (size_t i = 0; i < trace->Commands().size(); i++) commands.Set(static_cast<uint32_t>(i), trace->Commands()[i]);
+  out.Set("commands", commands);
+  Napi::Array objects = Napi::Array::New(env, trace->Objects().size());
+  for (size_t i = 0; i < trace->Objects().size(); i++) {
+    const TraceObjectRecord& r = trace->Objects()[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", static_cast<double>(i));
+    o.Set("type", r.type);
+    o.Set("createdBy", r.createdBy);
+    o.Set("createdAt", static_cast<double>(r.createdAt));
+    o.Set("destroyedAt", r.destroyedAt < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(r.destroyedAt)));
+    o.Set("parent", static_cast<double>(r.parent));
+    objects.Set(static_cast<uint32_t>(i), o);
+  }
+  out.Set("objects", objects);
+  Napi::Object callSites = Napi::Object::New(env);
+  for (const auto& [seq, site] : trace->CallSites()) callSites.Set(std::to_string(seq), site);
+  out.Set("callSites", callSites);
+  return out;
 }
 
 Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {

@@ -44,6 +44,8 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   ~AllocatorBridge() override;
 
   const VkAllocationCallbacks* Callbacks() const { return &callbacks_; }
+  BlockRegistry& Registry() { return registry_; }
+  bool WantsCallSites() const { return wantsCallSites_; }
   // Hands every deferred and queued free to the policy; JS thread only. Returns how many.
   size_t FlushFrees();
 
@@ -76,7 +78,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   // Checks what allocate/reallocate returned; a rejection is recorded as a TypeError.
   void* AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment);
   // A policy handed out an address the driver still holds: refused, recorded.
-  void RejectLiveAddress(void* p, const char* method);
+  void RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request);
   void RecordPolicyError(napi_value error);
   void RecordPolicyError(const std::string& message, bool typeError);
   void ReleaseBlock(void* memory, const Block& block, bool onJs);
@@ -88,6 +90,8 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::Value LastPolicyError(const Napi::CallbackInfo& info);
   Napi::Value IoArray(const Napi::CallbackInfo& info);
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
+  Napi::Value StartTrace(const Napi::CallbackInfo& info);
+  Napi::Value StopTrace(const Napi::CallbackInfo& info);
 
   AddonData* data_;
   napi_env env_;
@@ -99,6 +103,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   double* io_ = nullptr;
   Napi::ObjectReference lastError_;  // [error]
   uint64_t policyErrors_ = 0;
+  bool wantsCallSites_ = false;
 
   BlockRegistry registry_;
   std::mutex queueMu_;

@@ -14,8 +14,25 @@ void BlockRegistry::CountCall(CallKind kind, bool offThread) {
   if (offThread) offThread_[static_cast<int>(kind)]++;
 }
 
-void BlockRegistry::CountFailure() { std::lock_guard<std::mutex> lock(mu_); failures_++; }
-void BlockRegistry::CountUnknownPointer() { std::lock_guard<std::mutex> lock(mu_); unknown_++; }
+static inline std::thread::id Me() { return std::this_thread::get_id(); }
+
+void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_++;
+  if (trace_) {
+    trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Allocate, request.scope, kFailed,
+                   static_cast<double>(request.size), request.alignment, 0, 0, request.command, Me());
+  }
+}
+
+void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char* command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unknown_++;
+  if (trace_) {
+    trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Free, 0, kFailed, 0, 0,
+                   reinterpret_cast<uintptr_t>(address), 0, command, Me());
+  }
+}
 void BlockRegistry::CountBadAlignment() { std::lock_guard<std::mutex> lock(mu_); badAlignments_++; }
 
 CommandCounters& BlockRegistry::CommandLocked(const char* command) {
@@ -60,7 +77,12 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 
 bool BlockRegistry::Insert(void* address, const Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
-  return AddLocked(address, block);
+  if (!AddLocked(address, block)) return false;
+  if (trace_) {
+    trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
+                   reinterpret_cast<uintptr_t>(address), 0, block.command, Me());
+  }
+  return true;
 }
 
 bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
@@ -70,6 +92,10 @@ bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
   *removed = it->second;
   live_.erase(it);
   SubLocked(*removed, command);
+  if (trace_) {
+    trace_->Record(TraceKind::Free, removed->scope, 0, static_cast<double>(removed->size), removed->alignment,
+                   reinterpret_cast<uintptr_t>(address), 0, command, Me());
+  }
   return true;
 }
 
@@ -100,14 +126,55 @@ bool BlockRegistry::Replace(void* from, void* to, const Block& block) {
   CommandCounters& c = CommandLocked(block.command);
   c.allocations--;
   c.reallocations++;
+  if (trace_) {
+    trace_->Record(TraceKind::Reallocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
+                   reinterpret_cast<uintptr_t>(to), reinterpret_cast<uintptr_t>(from), block.command, Me());
+  }
   return true;
 }
 
-void BlockRegistry::Internal(bool allocate, size_t size, int scope) {
+void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* command) {
   std::lock_guard<std::mutex> lock(mu_);
   ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
   if (allocate) s.internalBytes += size;
   else s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
+  if (trace_) {
+    trace_->Record(allocate ? TraceKind::InternalAllocate : TraceKind::InternalFree, static_cast<uint8_t>(scope), 0,
+                   static_cast<double>(size), 0, 0, 0, command, Me());
+  }
+}
+
+void BlockRegistry::StartTrace(const TraceOptions& options, std::thread::id jsThread) {
+  std::lock_guard<std::mutex> lock(mu_);
+  trace_ = std::make_unique<TraceRecorder>(options, jsThread);
+  tracing_.store(true, std::memory_order_relaxed);
+}
+
+std::unique_ptr<TraceRecorder> BlockRegistry::StopTrace() {
+  std::lock_guard<std::mutex> lock(mu_);
+  tracing_.store(false, std::memory_order_relaxed);
+  return std::move(trace_);
+}
+
+void BlockRegistry::TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->BeginCommand(command, object, callSite);
+}
+
+void BlockRegistry::TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type,
+                                    uint64_t parent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->EndCommand(command, result, object, type, parent);
+}
+
+void BlockRegistry::TraceNullFree(const char* command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->Record(TraceKind::Free, 0, 0, 0, 0, 0, 0, command, Me());
+}
+
+void BlockRegistry::TraceObjectCreated(uint64_t object, const char* type, uint64_t parent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->ObjectCreated(object, type, parent);
 }
 
 RegistrySnapshot BlockRegistry::Snapshot() {

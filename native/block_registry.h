@@ -4,10 +4,14 @@
 // Thread-safe: driver threads call back outside any command.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
+#include "trace_recorder.h"
 
 namespace vkalloc {
 
@@ -45,11 +49,14 @@ struct RegistrySnapshot {
   std::vector<CommandCounters> commands;
 };
 
+// Every method is safe from any thread. When a trace is running, each change is
+// also recorded there, under the same lock.
 class BlockRegistry {
  public:
   void CountCall(CallKind kind, bool offThread);
-  void CountFailure();
-  void CountUnknownPointer();
+  // A callback that returned NULL; `request` says what was asked.
+  void CountFailure(CallKind kind, const Block& request);
+  void CountUnknownPointer(CallKind kind, void* address, const char* command);
   void CountBadAlignment();
   // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
   // False (and nothing recorded) when the address is already live.
@@ -60,7 +67,16 @@ class BlockRegistry {
   // A reallocation that moved or resized `from` into `to` (which may equal `from`).
   // False (and nothing changed) when `to` is another live block.
   bool Replace(void* from, void* to, const Block& block);
-  void Internal(bool allocate, size_t size, int scope);
+  void Internal(bool allocate, size_t size, int scope, const char* command);
+
+  // Tracing (JS thread for start/stop and commands).
+  void StartTrace(const TraceOptions& options, std::thread::id jsThread);
+  std::unique_ptr<TraceRecorder> StopTrace();
+  bool Tracing() const { return tracing_.load(std::memory_order_relaxed); }
+  void TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite);
+  void TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type, uint64_t parent);
+  void TraceObjectCreated(uint64_t object, const char* type, uint64_t parent);
+  void TraceNullFree(const char* command);
 
   RegistrySnapshot Snapshot();
   std::vector<std::pair<uintptr_t, Block>> LiveBlocks();
@@ -79,6 +95,8 @@ class BlockRegistry {
   uint64_t failures_ = 0, unknown_ = 0, badAlignments_ = 0;
   ScopeCounters scopes_[kScopeCount];
   std::vector<CommandCounters> commands_;  // few distinct commands: a linear scan by pointer is fastest
+  std::unique_ptr<TraceRecorder> trace_;
+  std::atomic<bool> tracing_{false};
 };
 
 }  // namespace vkalloc

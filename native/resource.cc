@@ -4,6 +4,10 @@ namespace vkalloc {
 
 void Resource::Attach(Resource* parent, Napi::Value allocator) {
   parent_ = parent;
+  parentId_ = parent ? parent->Id() : 0;
+  for (AllocatorBridge* bridge : data_->bridges) {
+    if (bridge->Registry().Tracing()) bridge->Registry().TraceObjectCreated(id_, typeName_, parentId_);
+  }
   if (parent) {
     position_ = parent->children_.insert(parent->children_.end(), this);
     parentRef_ = Napi::Persistent(parent->Wrapper());
@@ -21,7 +25,12 @@ void Resource::Attach(Resource* parent, Napi::Value allocator) {
 void Resource::Destroy() {
   if (destroyed_) return;
   while (!children_.empty()) children_.back()->Destroy();  // each unlinks itself
-  if (attached_) DestroyHandle();
+  if (attached_) {
+    Resource* outer = data_->destroying;  // what the destroy command frees is this object's
+    data_->destroying = this;
+    DestroyHandle();
+    data_->destroying = outer;
+  }
   destroyed_ = true;
   if (attached_) {
     if (parent_) parent_->children_.erase(position_);

@@ -16,10 +16,12 @@ namespace vkalloc {
 
 class Resource {
  public:
-  Resource(AddonData* data, const char* typeName) : data_(data), typeName_(typeName) {}
+  Resource(AddonData* data, const char* typeName) : data_(data), typeName_(typeName), id_(data->nextObjectId++) {}
   virtual ~Resource() = default;
 
   const char* TypeName() const { return typeName_; }
+  uint64_t Id() const { return id_; }
+  uint64_t ParentId() const { return parentId_; }
   bool Destroyed() const { return destroyed_; }
   void Destroy();
   // Throws "<Type> is destroyed" (JS Error) when destroyed.
@@ -35,6 +37,8 @@ class Resource {
 
  private:
   const char* typeName_;
+  uint64_t id_;
+  uint64_t parentId_ = 0;
   bool destroyed_ = false;
   bool attached_ = false;
   Resource* parent_ = nullptr;
