@@ -77,6 +77,9 @@ export class AllocatorBridge {
   /** The one function callbacks call (lib/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
   setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
   startTrace(options: { capacity: number; maxEvents: number; grow: boolean; callSites: boolean }): void;
+  /** Validation mode (native/validator.h); `throwAfterCommand`: throw AllocationViolationError after a command. */
+  enableValidation(throwAfterCommand: boolean): void;
+  violations(take: boolean): { kind: string; command: string; object: string | null; thread: 'js' | 'other'; address: number; size: number; detail: string }[];
   /** The recorded events (56 bytes each, native/trace_recorder.h) and tables; see lib/trace-recorder.ts. */
   stopTrace(): {
     events: ArrayBuffer; count: number; dropped: number; commands: string[];
@@ -397,6 +400,8 @@ export interface LoaderStatus {
 
 export function createInstance(info: NativeInstanceInfo, allocator: AllocatorBridge | null): Instance;
 export function loaderStatus(): LoaderStatus;
+/** The Vulkan command running on this thread's environment, or null. */
+export function currentCommand(): string | null;
 export function instanceLayers(): { name: string; specVersion: number; implementationVersion: number; description: string }[];
 export function instanceExtensions(layer: string | null): { name: string; specVersion: number }[];
 
@@ -416,9 +421,13 @@ export const __testDriver: {
   allocate(bridge: AllocatorBridge, size: number, alignment: number, scope: number): number;
   reallocate(bridge: AllocatorBridge, original: number, size: number, alignment: number, scope: number): number;
   free(bridge: AllocatorBridge, address: number): void;
-  internal(bridge: AllocatorBridge, allocate: boolean, size: number, scope: number): void;
+  internal(bridge: AllocatorBridge, allocate: boolean, size: number, scope: number, type?: number): void;
   /** On a new thread, outside any command: frees `frees`, then makes `allocations` allocations. */
   offThread(bridge: AllocatorBridge, allocations: number, size: number, alignment: number, frees: number[]): number[];
+  /** pfnAllocation on the JS thread while no command runs. */
+  outsideCommand(bridge: AllocatorBridge, size: number): number;
+  /** Frees `frees` from another thread while a command runs on the JS thread. */
+  duringCommand(bridge: AllocatorBridge, frees: number[]): void;
   read(address: number, length: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
   /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */

@@ -7,6 +7,7 @@ import type { AllocatorPolicy } from './policy';
 import { makeDispatcher } from './policy-dispatcher';
 import { Trace } from './trace';
 import { decodeTrace, nativeTraceOptions, RawTrace, TraceOptions } from './trace-recorder';
+import * as is from './validate';
 import { describe } from './validate';
 
 /**
@@ -22,21 +23,61 @@ export type LiveBlock = Native.NativeLiveBlock;
 
 const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
 
+export type ViolationKind =
+  | 'double-free' | 'free-unknown' | 'realloc-unknown' | 'realloc-freed' | 'negative-internal-total'
+  | 'invalid-scope' | 'invalid-internal-type' | 'bad-alignment' | 'realloc-alignment-change'
+  | 'leak' | 'wrong-thread' | 'outside-command';
+
+/** A breach of the allocation-callback contract by the driver (see README, Validation). */
+export interface Violation {
+  kind: ViolationKind;
+  /** The command running on the JS thread when it happened ('none' if none). */
+  command: string;
+  /** The object it concerns, e.g. 'Buffer#12' (leaks at destroy), or null. */
+  object: string | null;
+  /** 'js', or 'other' for a driver thread. */
+  thread: 'js' | 'other';
+  address: number;
+  size: number;
+  detail: string;
+}
+
+export interface HostAllocatorOptions {
+  /**
+   * Check every callback against the spec's rules and record violations
+   * (allocator.violations()). { throw: true } also throws an AllocationViolationError
+   * once the command that caused them returns (a created object is kept: it is
+   * destroyed with its parent).
+   */
+  validation?: boolean | { throw?: boolean };
+}
+
 export class HostAllocator {
   /** The policy every JS-thread callback calls; null for NATIVE_POLICY. */
   readonly policy: AllocatorPolicy | null;
 
-  constructor(policy: AllocatorPolicy | typeof NATIVE_POLICY = new AlignedHeaderPolicy()) {
+  constructor(policy: AllocatorPolicy | typeof NATIVE_POLICY = new AlignedHeaderPolicy(), options?: HostAllocatorOptions) {
+    const o = is.options(options, 'options', ['validation'] as const);
+    let bridge: Native.AllocatorBridge;
     if (policy === NATIVE_POLICY) {
       this.policy = null;
-      bridges.set(this, new native.AllocatorBridge('native'));
-      return;
+      bridge = new native.AllocatorBridge('native');
+    } else {
+      checkPolicy(policy);
+      this.policy = policy;
+      bridge = new native.AllocatorBridge('js');
+      bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
     }
-    checkPolicy(policy);
-    this.policy = policy;
-    const bridge = new native.AllocatorBridge('js');
-    bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
+    if (o.validation !== undefined && o.validation !== false) {
+      if (o.validation === true) bridge.enableValidation(false);
+      else bridge.enableValidation(is.boolean(is.options(o.validation, 'validation', ['throw'] as const).throw ?? false, 'validation.throw'));
+    }
     bridges.set(this, bridge);
+  }
+
+  /** The violations recorded so far (validation on); `take` empties the list. */
+  violations(take = false): Violation[] {
+    return bridgeOf(this).violations(is.boolean(take, 'take')) as Violation[];
   }
 
   /**

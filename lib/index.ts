@@ -25,7 +25,7 @@ export type {
   ImageTiling, ImageUsage, MemoryProperty, MessageSeverity, MessageType, PipelineStage, QueueCapability, ShaderStage,
 } from './flags';
 export { HostAllocator, NATIVE_POLICY } from './host-allocator';
-export type { AllocatorStats, CommandStats, LiveBlock, ScopeStats } from './host-allocator';
+export type { AllocatorStats, CommandStats, HostAllocatorOptions, LiveBlock, ScopeStats, Violation, ViolationKind } from './host-allocator';
 export { Image, ImageView } from './image';
 export type { ImageOptions } from './image';
 export { createInstance, Instance, VALIDATION_LAYER } from './instance';

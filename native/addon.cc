@@ -39,6 +39,11 @@ void Teardown(void* arg) {
   napi_close_handle_scope(data->env, scope);
 }
 
+Napi::Value CurrentCommand(const Napi::CallbackInfo& info) {
+  const char* command = AddonData::Get(info.Env())->currentCommand;
+  return command ? Napi::Value(Napi::String::New(info.Env(), command)) : info.Env().Null();
+}
+
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   AddonData::Get(info.Env())->errorFactory = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
@@ -83,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loaderStatus", Napi::Function::New<Instance::LoaderStatus>(env, "loaderStatus"));
   exports.Set("instanceLayers", Napi::Function::New<Instance::Layers>(env, "instanceLayers"));
   exports.Set("instanceExtensions", Napi::Function::New<Instance::Extensions>(env, "instanceExtensions"));
+  exports.Set("currentCommand", Napi::Function::New<CurrentCommand>(env, "currentCommand"));
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));

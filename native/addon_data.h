@@ -2,6 +2,7 @@
 // Node-API instance data, never in globals.
 #pragma once
 #include <napi.h>
+#include <atomic>
 #include <list>
 #include <thread>
 #include <unordered_map>
@@ -24,8 +25,17 @@ struct AddonData {
   bool jsCallable = true;
   // Above zero while a policy callback runs: Vulkan must not be re-entered from it.
   int policyDepth = 0;
-  // The Vulkan command running on the JS thread (a string literal), or nullptr.
+  // The Vulkan command running on the JS thread (a string literal), or nullptr, and
+  // which run of a command it is (counted from 1). `commandRunning` mirrors it for
+  // driver threads, which must not read the rest.
   const char* currentCommand = nullptr;
+  uint32_t currentCommandSeq = 0;
+  uint32_t commandCounter = 0;
+  std::atomic<bool> commandRunning{false};
+  // The last create command (vkCreate*/vkAllocate*) that ended, until an object claims it.
+  uint32_t unclaimedCreateSeq = 0;
+  // Violations of a create command, thrown once its object is attached (Resource::Attach).
+  Napi::ObjectReference pendingViolation;
   // The first policy failure (exception or rejected result) of the current command.
   // Held in a one-element array so that a thrown primitive can be kept too.
   Napi::ObjectReference commandPolicyError;

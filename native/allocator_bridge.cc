@@ -49,6 +49,8 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
                          InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters"),
                          InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher"),
                          InstanceMethod<&AllocatorBridge::StartTrace>("startTrace"),
+                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableValidation"),
+                         InstanceMethod<&AllocatorBridge::Violations>("violations"),
                          InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace"),
                          InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError"),
                          InstanceAccessor<&AllocatorBridge::IoArray>("io"),
@@ -127,16 +129,26 @@ const char* AllocatorBridge::CurrentCommand() const {
   return data_->currentCommand;
 }
 
+uint32_t AllocatorBridge::CurrentCommandSeq() const {
+  return data_->OnJsThread() ? data_->currentCommandSeq : 0;
+}
+
 void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope,
                                     bool asReallocation) {
   if (!asReallocation) registry_.CountCall(CallKind::Allocate, !data_->OnJsThread());
   const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
   const bool onJs = CanCallJs();
   Block request{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-                onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
+                onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  if (validator_) {
+    CheckContext(0, size);
+    CheckScope(scope, 0, size);
+  }
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
     registry_.CountFailure(kind, request);
+    if (validator_) validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), 0, size,
+                                       "alignment " + std::to_string(alignment) + " is not a power of two");
     return nullptr;
   }
   void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
@@ -148,6 +160,7 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     RejectLiveAddress(p, "allocate", kind, request);
     return nullptr;
   }
+  if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
   return p;
 }
 
@@ -161,17 +174,35 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
   }
   const bool onJs = CanCallJs();
   Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-             onJs ? Owner::Policy : Owner::Native, CurrentCommand()};
+             onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  const uintptr_t from = reinterpret_cast<uintptr_t>(original);
+  if (validator_) {
+    CheckContext(from, size);
+    CheckScope(scope, from, size);
+  }
   Block old;
   if (!registry_.Find(original, &old)) {
     registry_.CountUnknownPointer(CallKind::Reallocate, original, next.command);
     registry_.CountFailure(CallKind::Reallocate, next);
+    if (validator_) {
+      const bool freed = validator_->WasFreed(from);
+      validator_->Report(freed ? Violation::ReallocFreed : Violation::ReallocUnknown, next.command,
+                         !data_->OnJsThread(), from, size,
+                         freed ? "reallocation of a block already freed" : "reallocation of a pointer never handed out");
+    }
     return nullptr;
   }
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
     registry_.CountFailure(CallKind::Reallocate, next);
+    if (validator_) validator_->Report(Violation::BadAlignment, next.command, !data_->OnJsThread(), from, size,
+                                       "alignment " + std::to_string(alignment) + " is not a power of two");
     return nullptr;
+  }
+  if (validator_ && old.alignment != alignment) {
+    validator_->Report(Violation::ReallocAlignmentChange, next.command, !data_->OnJsThread(), from, size,
+                       "reallocated with alignment " + std::to_string(alignment) + ", allocated with " +
+                           std::to_string(old.alignment));
   }
   void* p;
   if (onJs && old.owner == Owner::Policy && policyReallocates_) {
@@ -185,6 +216,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       RejectLiveAddress(p, "reallocate", CallKind::Reallocate, next);
       return nullptr;
     }
+    if (validator_) NoteMove(from, p);
     return p;
   }
   if (!onJs && old.owner == Owner::Native && old.alignment == alignment) {
@@ -194,6 +226,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       return nullptr;
     }
     registry_.Replace(original, p, next);
+    if (validator_) NoteMove(from, p);
     return p;
   }
   // Allocate, copy, free: for policies without reallocate, and blocks changing owner
@@ -209,7 +242,14 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
   }
   std::memcpy(p, original, std::min(old.size, size));
   ReleaseBlock(original, old, onJs);
+  if (validator_) NoteMove(from, p);
   return p;
+}
+
+void AllocatorBridge::NoteMove(uintptr_t from, void* to) {
+  if (reinterpret_cast<uintptr_t>(to) == from) return;
+  validator_->Freed(from);
+  validator_->Allocated(reinterpret_cast<uintptr_t>(to));
 }
 
 void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
@@ -218,12 +258,21 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
     if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand());
     return;
   }
+  const uintptr_t address = reinterpret_cast<uintptr_t>(memory);
+  if (validator_) CheckContext(address, 0);
   Block block;
   if (!registry_.Remove(memory, CurrentCommand(), &block)) {
     // Never handed out, or already freed: leave it alone.
     registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
+    if (validator_) {
+      const bool freed = validator_->WasFreed(address);
+      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, CurrentCommand(),
+                         !data_->OnJsThread(), address, 0,
+                         freed ? "free of a block already freed" : "free of a pointer never handed out");
+    }
     return;
   }
+  if (validator_) validator_->Freed(address);
   ReleaseBlock(memory, block, CanCallJs());
 }
 
@@ -243,11 +292,78 @@ void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocatio
                                  VkSystemAllocationScope scope) {
   registry_.CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree, !data_->OnJsThread());
   registry_.Internal(allocate, size, scope, CurrentCommand());
+  if (validator_) {
+    CheckContext(0, size);
+    CheckScope(scope, 0, size);
+    if (type != VK_INTERNAL_ALLOCATION_TYPE_EXECUTABLE) {
+      validator_->Report(Violation::InvalidInternalType, CurrentCommand(), !data_->OnJsThread(), 0, size,
+                         "internal allocation type " + std::to_string(static_cast<int>(type)));
+    }
+    if (!validator_->Internal(allocate, size, scope)) {
+      validator_->Report(Violation::NegativeInternalTotal, CurrentCommand(), !data_->OnJsThread(), 0, size,
+                         std::string("internal frees exceed internal allocations in scope ") +
+                             (scope >= 0 && scope < kScopeCount ? kScopeNames[scope] : "?"));
+    }
+  }
   if (!CanCallJs()) return;
   HandleScope hs(env_);
   io_[io::kSize] = static_cast<double>(size);
   io_[io::kScope] = scope < kScopeCount ? scope : 0;
   Dispatch(allocate ? io::kInternalAllocate : io::kInternalFree);
+}
+
+// ---- validation --------------------------------------------------------------------
+
+void AllocatorBridge::CheckContext(uintptr_t address, uint64_t size) {
+  // The spec: only during a command, only on the thread that called it.
+  if (data_->OnJsThread()) {
+    if (!data_->currentCommand) {
+      validator_->Report(Violation::OutsideCommand, kNoCommand, false, address, size,
+                         "callback on the JS thread while no Vulkan command runs");
+    }
+  } else if (data_->commandRunning.load(std::memory_order_relaxed)) {
+    validator_->Report(Violation::WrongThread, kNoCommand, true, address, size,
+                       "callback from another thread while a command runs on the JS thread");
+  } else {
+    validator_->Report(Violation::OutsideCommand, kNoCommand, true, address, size,
+                       "callback from another thread while no Vulkan command runs");
+  }
+}
+
+void AllocatorBridge::CheckScope(int scope, uintptr_t address, uint64_t size) {
+  if (scope < 0 || scope >= kScopeCount) {
+    validator_->Report(Violation::InvalidScope, CurrentCommand(), !data_->OnJsThread(), address, size,
+                       "allocation scope " + std::to_string(scope));
+  }
+}
+
+Napi::Object AllocatorBridge::ViolationObject(Napi::Env env, const ViolationRecord& v) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", kViolationNames[static_cast<int>(v.kind)]);
+  o.Set("command", v.command);
+  o.Set("object", v.object ? Napi::Value(Napi::String::New(env, std::string(v.objectType) + "#" + std::to_string(v.object)))
+                           : env.Null());
+  o.Set("thread", v.offThread ? "other" : "js");
+  o.Set("address", static_cast<double>(v.address));
+  o.Set("size", static_cast<double>(v.size));
+  o.Set("detail", v.detail);
+  return o;
+}
+
+Napi::Value AllocatorBridge::EnableValidation(const Napi::CallbackInfo& info) {
+  if (!validator_) validator_ = std::make_unique<Validator>();
+  throwOnViolation_ = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
+// violations(take: boolean) -> [{ kind, command, object, thread, address, size, detail }]
+Napi::Value AllocatorBridge::Violations(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!validator_) return Napi::Array::New(env, 0);
+  std::vector<ViolationRecord> list = info[0].ToBoolean().Value() ? validator_->Take() : validator_->Snapshot();
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); i++) out.Set(static_cast<uint32_t>(i), ViolationObject(env, list[i]));
+  return out;
 }
 
 // ---- calling the policy (JS thread only) -----------------------------------------

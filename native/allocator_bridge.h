@@ -21,10 +21,12 @@
 #include <napi.h>
 #include <vulkan/vulkan.h>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <vector>
 #include "addon_data.h"
 #include "block_registry.h"
+#include "validator.h"
 
 namespace vkalloc {
 
@@ -45,6 +47,11 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
 
   const VkAllocationCallbacks* Callbacks() const { return &callbacks_; }
   BlockRegistry& Registry() { return registry_; }
+  // Null unless validation is on.
+  Validator* GetValidator() { return validator_.get(); }
+  bool ThrowsOnViolation() const { return throwOnViolation_; }
+  // A violation as a JS object { kind, command, object, thread, address, size, detail }.
+  static Napi::Object ViolationObject(Napi::Env env, const ViolationRecord& v);
   bool WantsCallSites() const { return wantsCallSites_; }
   // Hands every deferred and queued free to the policy; JS thread only. Returns how many.
   size_t FlushFrees();
@@ -68,6 +75,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   // not already inside a policy call, and there is a JS policy.
   bool CanCallJs() const;
   const char* CurrentCommand() const;
+  uint32_t CurrentCommandSeq() const;
   // Runs the dispatcher for io_[kOp]; returns its result, or nullptr after recording a throw.
   napi_value Dispatch(io::Op op);
   void* PolicyAllocate(size_t size, size_t alignment, int scope);
@@ -91,6 +99,12 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::Value IoArray(const Napi::CallbackInfo& info);
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
   Napi::Value StartTrace(const Napi::CallbackInfo& info);
+  Napi::Value EnableValidation(const Napi::CallbackInfo& info);
+  Napi::Value Violations(const Napi::CallbackInfo& info);
+  // Thread and command checks, done for every callback when validating.
+  void CheckContext(uintptr_t address, uint64_t size);
+  void CheckScope(int scope, uintptr_t address, uint64_t size);
+  void NoteMove(uintptr_t from, void* to);
   Napi::Value StopTrace(const Napi::CallbackInfo& info);
 
   AddonData* data_;
@@ -104,6 +118,8 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::ObjectReference lastError_;  // [error]
   uint64_t policyErrors_ = 0;
   bool wantsCallSites_ = false;
+  std::unique_ptr<Validator> validator_;
+  bool throwOnViolation_ = false;
 
   BlockRegistry registry_;
   std::mutex queueMu_;

@@ -200,6 +200,16 @@ std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
   return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
 }
 
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t commandSeq, int scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<uintptr_t, Block>> out;
+  if (commandSeq == 0) return out;
+  for (const auto& entry : live_) {
+    if (entry.second.commandSeq == commandSeq && (scope < 0 || entry.second.scope == scope)) out.push_back(entry);
+  }
+  return out;
+}
+
 void BlockRegistry::ResetCounters() {
   std::lock_guard<std::mutex> lock(mu_);
   peakBytes_ = liveBytes_;

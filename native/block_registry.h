@@ -28,6 +28,7 @@ struct Block {
   uint8_t scope;
   Owner owner;
   const char* command;
+  uint32_t commandSeq;  // which run of the command (AddonData::commandSeq), 0 = none
 };
 
 struct ScopeCounters {
@@ -80,6 +81,8 @@ class BlockRegistry {
 
   RegistrySnapshot Snapshot();
   std::vector<std::pair<uintptr_t, Block>> LiveBlocks();
+  // Live blocks allocated in run `commandSeq` of a command, with scope `scope` (-1: any).
+  std::vector<std::pair<uintptr_t, Block>> LiveBlocksOf(uint32_t commandSeq, int scope);
   void ResetCounters();
 
  private:

@@ -2,6 +2,8 @@
 #include "allocator_bridge.h"
 #include "resource.h"
 #include "vk_result.h"
+#include <exception>
+#include <string>
 
 namespace vkalloc {
 
@@ -12,18 +14,27 @@ CommandScope::CommandScope(Napi::Env env, const char* command)
                                     " from inside an allocator policy callback: Vulkan forbids allocation "
                                     "callbacks to call Vulkan");
   }
-  data_->currentCommand = command;
+  jsFacing_ = true;
   data_->commandPolicyError.Reset();
-  TraceBegin();
+  Begin();
 }
 
 CommandScope::CommandScope(AddonData* data, const char* command)
-    : env_(data->env), data_(data), command_(command), previous_(data->currentCommand), object_(data->destroying) {
-  data_->currentCommand = command;
-  TraceBegin();
+    : env_(data->env), data_(data), command_(command), previous_(data->currentCommand), object_(data->destroying),
+      jsFacing_(false) {
+  Begin();
 }
 
-void CommandScope::TraceBegin() {
+void CommandScope::Begin() {
+  data_->currentCommand = command_;
+  previousSeq_ = data_->currentCommandSeq;
+  seq_ = data_->currentCommandSeq = ++data_->commandCounter;
+  data_->commandRunning.store(true, std::memory_order_relaxed);
+  data_->unclaimedCreateSeq = 0;
+  for (AllocatorBridge* bridge : data_->bridges) {
+    Validator* v = bridge->GetValidator();
+    violationsBefore_.push_back(v ? v->Count() : 0);
+  }
   std::string callSite;
   bool haveCallSite = false;
   for (AllocatorBridge* bridge : data_->bridges) {
@@ -46,7 +57,54 @@ void CommandScope::TraceBegin() {
   }
 }
 
-CommandScope::~CommandScope() {
+void CommandScope::CheckLeaks() {
+  for (AllocatorBridge* bridge : data_->bridges) {
+    Validator* v = bridge->GetValidator();
+    if (!v) continue;
+    for (auto& [address, block] : bridge->Registry().LiveBlocksOf(seq_, VK_SYSTEM_ALLOCATION_SCOPE_COMMAND)) {
+      v->Report(Violation::Leak, command_, false, address, block.size,
+                std::string("command-scope block still live after ") + command_ + " returned");
+    }
+    if (!object_) continue;
+    // What an object's create command allocated in the object's own scope must be
+    // gone once it is destroyed.
+    const std::string type = object_->TypeName();
+    const int scope = type == "Instance" ? VK_SYSTEM_ALLOCATION_SCOPE_INSTANCE
+                      : type == "Device" ? VK_SYSTEM_ALLOCATION_SCOPE_DEVICE
+                                         : VK_SYSTEM_ALLOCATION_SCOPE_OBJECT;
+    for (auto& [address, block] : bridge->Registry().LiveBlocksOf(object_->CreatedInCommand(), scope)) {
+      v->Report(Violation::Leak, command_, false, address, block.size,
+                std::string(kScopeNames[scope]) + "-scope block of " + block.command + " still live after " + command_,
+                object_->Id(), object_->TypeName());
+    }
+  }
+}
+
+Napi::Value CommandScope::NewViolationsError() {
+  for (size_t i = 0; i < data_->bridges.size() && i < violationsBefore_.size(); i++) {
+    AllocatorBridge* bridge = data_->bridges[i];
+    Validator* v = bridge->GetValidator();
+    if (!v || !bridge->ThrowsOnViolation()) continue;
+    std::vector<ViolationRecord> all = v->Snapshot();
+    if (all.size() <= violationsBefore_[i]) continue;
+    Napi::Array list = Napi::Array::New(env_);
+    std::string message = std::to_string(all.size() - violationsBefore_[i]) + " allocation-callback violation(s) during " +
+                          command_ + ":";
+    for (size_t k = violationsBefore_[i]; k < all.size(); k++) {
+      list.Set(static_cast<uint32_t>(k - violationsBefore_[i]), AllocatorBridge::ViolationObject(env_, all[k]));
+      message += std::string(" ") + kViolationNames[static_cast<int>(all[k].kind)] + " (" + all[k].detail + ");";
+    }
+    Napi::Error error = Napi::Error::New(env_, message);
+    error.Set("name", "AllocationViolationError");
+    error.Set("violations", list);
+    error.Set("command", command_);
+    return error.Value();
+  }
+  return Napi::Value();
+}
+
+CommandScope::~CommandScope() noexcept(false) {
+  CheckLeaks();
   // Frees deferred during the command (and any queued off-thread) reach their policies now.
   for (AllocatorBridge* bridge : data_->bridges) {
     bridge->FlushFrees();
@@ -56,6 +114,19 @@ CommandScope::~CommandScope() {
     }
   }
   data_->currentCommand = previous_;
+  data_->currentCommandSeq = previousSeq_;
+  data_->commandRunning.store(previous_ != nullptr, std::memory_order_relaxed);
+  const std::string name = command_;
+  const bool creates = result_ >= 0 && (name.rfind("vkCreate", 0) == 0 || name.rfind("vkAllocate", 0) == 0);
+  if (creates) data_->unclaimedCreateSeq = seq_;
+  // Violations become an exception after the command returns, only from commands
+  // issued from JS and never over an exception already on its way. For a create,
+  // the object is attached first (Resource::Attach throws it), so it is not lost.
+  if (!jsFacing_ || std::uncaught_exceptions() > 0 || !data_->jsCallable) return;
+  Napi::Value error = NewViolationsError();
+  if (error.IsEmpty()) return;
+  if (creates) data_->pendingViolation = Napi::Persistent(error.As<Napi::Object>());
+  else throw Napi::Error(env_, error);
 }
 
 VkResult CommandScope::Check(VkResult result) {

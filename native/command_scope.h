@@ -5,6 +5,7 @@
 #pragma once
 #include <napi.h>
 #include <vulkan/vulkan.h>
+#include <vector>
 #include "addon_data.h"
 
 namespace vkalloc {
@@ -16,7 +17,8 @@ class CommandScope {
   CommandScope(Napi::Env env, const char* command);
   // For destroy paths, which may run at teardown when no JS may run.
   CommandScope(AddonData* data, const char* command);
-  ~CommandScope();
+  // May throw the violations the command caused, for allocators that ask for it.
+  ~CommandScope() noexcept(false);
   CommandScope(const CommandScope&) = delete;
   CommandScope& operator=(const CommandScope&) = delete;
 
@@ -25,7 +27,13 @@ class CommandScope {
   const char* Command() const { return command_; }
 
  private:
-  void TraceBegin();
+  void Begin();
+  // Validation at the end of a command: command-scope blocks still live, and for a
+  // destroy, the object's own blocks still live; returns the violations it added.
+  void CheckLeaks();
+  // The AllocationViolationError for violations added during the command, for
+  // allocators that throw on them; empty when there is none.
+  Napi::Value NewViolationsError();
 
   Napi::Env env_;
   AddonData* data_;
@@ -33,6 +41,9 @@ class CommandScope {
   const char* previous_;
   Resource* object_;  // being destroyed, or null
   VkResult result_ = VK_SUCCESS;
+  uint32_t seq_ = 0, previousSeq_ = 0;
+  bool jsFacing_;
+  std::vector<size_t> violationsBefore_;  // per bridge, when validating
 };
 
 }  // namespace vkalloc

@@ -5,6 +5,8 @@ namespace vkalloc {
 void Resource::Attach(Resource* parent, Napi::Value allocator) {
   parent_ = parent;
   parentId_ = parent ? parent->Id() : 0;
+  createdIn_ = data_->unclaimedCreateSeq;  // its allocations are that command's
+  data_->unclaimedCreateSeq = 0;
   for (AllocatorBridge* bridge : data_->bridges) {
     if (bridge->Registry().Tracing()) bridge->Registry().TraceObjectCreated(id_, typeName_, parentId_);
   }
@@ -20,6 +22,11 @@ void Resource::Attach(Resource* parent, Napi::Value allocator) {
   }
   KeepWrapperAlive(true);
   attached_ = true;
+  if (!data_->pendingViolation.IsEmpty()) {  // see CommandScope::~CommandScope
+    Napi::Object error = data_->pendingViolation.Value();
+    data_->pendingViolation.Reset();
+    throw Napi::Error(error.Env(), error);
+  }
 }
 
 void Resource::Destroy() {

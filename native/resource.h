@@ -22,6 +22,8 @@ class Resource {
   const char* TypeName() const { return typeName_; }
   uint64_t Id() const { return id_; }
   uint64_t ParentId() const { return parentId_; }
+  // The run of the create command that made this object (0 if none), for leak checks.
+  uint32_t CreatedInCommand() const { return createdIn_; }
   bool Destroyed() const { return destroyed_; }
   void Destroy();
   // Throws "<Type> is destroyed" (JS Error) when destroyed.
@@ -39,6 +41,7 @@ class Resource {
   const char* typeName_;
   uint64_t id_;
   uint64_t parentId_ = 0;
+  uint32_t createdIn_ = 0;
   bool destroyed_ = false;
   bool attached_ = false;
   Resource* parent_ = nullptr;

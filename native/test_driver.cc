@@ -46,12 +46,35 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// internal(bridge, allocate: boolean, size, scope)
+// internal(bridge, allocate: boolean, size, scope, type = EXECUTABLE)
 Napi::Value Internal(const Napi::CallbackInfo& info) {
   const VkAllocationCallbacks* cb = CallbacksArg(info);
   CommandScope scope(info.Env(), "testDriver");
   auto fn = info[1].ToBoolean().Value() ? cb->pfnInternalAllocation : cb->pfnInternalFree;
-  fn(cb->pUserData, Size(info[2]), VK_INTERNAL_ALLOCATION_TYPE_EXECUTABLE, Scope(info[3]));
+  auto type = info[4].IsNumber() ? static_cast<VkInternalAllocationType>(info[4].As<Napi::Number>().Uint32Value())
+                                 : VK_INTERNAL_ALLOCATION_TYPE_EXECUTABLE;
+  fn(cb->pUserData, Size(info[2]), type, Scope(info[3]));
+  return info.Env().Undefined();
+}
+
+// outsideCommand(bridge, size) -> address: pfnAllocation on the JS thread with no command running
+Napi::Value OutsideCommand(const Napi::CallbackInfo& info) {
+  const VkAllocationCallbacks* cb = CallbacksArg(info);
+  return Number(info.Env(), cb->pfnAllocation(cb->pUserData, Size(info[1]), 8, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT));
+}
+
+// duringCommand(bridge, frees: number[]): frees the addresses on another thread while a
+// command runs on the JS thread (the JS thread waits for it inside the command).
+Napi::Value DuringCommand(const Napi::CallbackInfo& info) {
+  const VkAllocationCallbacks* cb = CallbacksArg(info);
+  std::vector<void*> frees;
+  Napi::Array list = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) frees.push_back(Address(list.Get(i)));
+  CommandScope scope(info.Env(), "testDriver");
+  std::thread worker([&] {
+    for (void* p : frees) cb->pfnFree(cb->pUserData, p);
+  });
+  worker.join();
   return info.Env().Undefined();
 }
 
@@ -139,6 +162,8 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("free", Napi::Function::New<Free>(env, "free"));
   o.Set("internal", Napi::Function::New<Internal>(env, "internal"));
   o.Set("offThread", Napi::Function::New<OffThread>(env, "offThread"));
+  o.Set("outsideCommand", Napi::Function::New<OutsideCommand>(env, "outsideCommand"));
+  o.Set("duringCommand", Napi::Function::New<DuringCommand>(env, "duringCommand"));
   o.Set("read", Napi::Function::New<Read>(env, "read"));
   o.Set("write", Napi::Function::New<Write>(env, "write"));
   o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
