@@ -25,6 +25,9 @@ const DEBIAN_PACKAGES = [
   'cmake', 'g++', 'make',
 ];
 
+// Only for tests: headless Chromium, which the HTML report test drives (playwright-core).
+const TEST_DEBIAN_PACKAGES = ['chromium'];
+
 // SwiftShader (a CPU Vulkan implementation) ships inside Debian's chromium-common.
 const SWIFTSHADER_DIR = path.join(ROOT, '.cache', 'swiftshader');
 const SWIFTSHADER_ICD = path.join(SWIFTSHADER_DIR, 'vk_swiftshader_icd.json');
@@ -166,10 +169,10 @@ function missingDebianPackages(packages) {
   return packages.filter((name) => !installed.has(name));
 }
 
-function ensureDebianPackages() {
-  const missing = missingDebianPackages(DEBIAN_PACKAGES);
+function ensureDebianPackages(packages) {
+  const missing = missingDebianPackages(packages);
   if (missing === null) {
-    warn(`not a Debian/Ubuntu system (no dpkg-query); make sure the equivalents of these are installed: ${DEBIAN_PACKAGES.join(' ')}`);
+    warn(`not a Debian/Ubuntu system (no dpkg-query); make sure the equivalents of these are installed: ${packages.join(' ')}`);
     return;
   }
   if (missing.length === 0) return;
@@ -351,7 +354,7 @@ function main(argv) {
     }
   }
   try {
-    ensureDebianPackages();
+    ensureDebianPackages(flags.has('--for-tests') ? [...DEBIAN_PACKAGES, ...TEST_DEBIAN_PACKAGES] : DEBIAN_PACKAGES);
     if (flags.has('--for-tests')) ensureSwiftShader();
     ensureNodeModules();
     ensureNativeAddon(flags.has('--rebuild'));
