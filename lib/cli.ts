@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, ParseArgsConfig } from 'util';
+import { SWEEP_USAGE, sweepCommand } from './cli-sweep';
 import { runDemo } from './demo';
 import { findSwiftshader, icdSearchDirs, resolveDriver } from './driver';
 import { apiVersionString } from './flags';
@@ -41,6 +42,7 @@ Commands:
   demo     Run the demo on a real driver, then write its allocation trace and HTML report
   report   Report on a saved trace: tables, an HTML page, JSON or a Chrome trace
   info     The Vulkan loader, drivers, devices and layers on this machine
+  sweep    Fail allocations at every point while creating an object (the CTS procedure)
 
 Options:
   -h, --help      Show this help (vkalloc <command> --help for a command's own)
@@ -73,6 +75,8 @@ Options:
   --top N        Objects to list, biggest first (default 20)
   -h, --help     Show this help`,
 
+  sweep: SWEEP_USAGE,
+
   info: `Usage: vkalloc info [--json]
 
 Shows whether the Vulkan loader was found, the installed drivers (ICD manifests) with
@@ -90,17 +94,13 @@ class UsageError extends Error {
   }
 }
 
-/** Runs the command line `argv` (without node and the script); returns the exit status. */
-export function main(argv: string[], output: CliOutput = processOutput): number {
+/**
+ * Runs the command line `argv` (without node and the script); returns the exit status
+ * (a promise of it for commands that run child processes, like sweep).
+ */
+export function main(argv: string[], output: CliOutput = processOutput): number | Promise<number> {
   const [first, ...rest] = argv;
-  try {
-    if (first === undefined) throw new UsageError('missing command', 'main');
-    if (first === '-h' || first === '--help') return done(output, USAGE.main);
-    if (first === '-v' || first === '--version') return done(output, version());
-    if (first.startsWith('-')) throw new UsageError(`unknown option ${first}`, 'main');
-    if (!(first in COMMANDS)) throw new UsageError(`unknown command ${describe(first)}: expected demo, report or info`, 'main');
-    return COMMANDS[first as CommandName](rest, output);
-  } catch (e) {
+  const fail = (e: unknown): number => {
     if (e instanceof UsageError) {
       const where = e.command === 'main' ? 'vkalloc' : `vkalloc ${e.command}`;
       output.err(`${where}: ${e.message}\n\n${USAGE[e.command]}`);
@@ -110,10 +110,24 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
     const message = typeof (e as Error)?.message === 'string' ? (e as Error).message : String(e);
     output.err(`vkalloc${first && first in COMMANDS ? ` ${first}` : ''}: ${message}`);
     return EXIT_FAILURE;
+  };
+  try {
+    if (first === undefined) throw new UsageError('missing command', 'main');
+    if (first === '-h' || first === '--help') return done(output, USAGE.main);
+    if (first === '-v' || first === '--version') return done(output, version());
+    if (first.startsWith('-')) throw new UsageError(`unknown option ${first}`, 'main');
+    if (!(first in COMMANDS)) throw new UsageError(`unknown command ${describe(first)}: expected demo, report, info or sweep`, 'main');
+    const status = COMMANDS[first as CommandName](rest, output);
+    return typeof status === 'number' ? status : status.catch(fail);
+  } catch (e) {
+    return fail(e);
   }
 }
 
-const COMMANDS: Record<CommandName, (args: string[], output: CliOutput) => number> = { demo, report, info };
+const COMMANDS: Record<CommandName, (args: string[], output: CliOutput) => number | Promise<number>> = {
+  demo, report, info,
+  sweep: (args, output) => sweepCommand(args, output, { parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError }),
+};
 
 function done(output: CliOutput, text: string): number {
   output.out(text);
@@ -312,4 +326,8 @@ function probeDriver(manifest: string): DriverInfo {
   return result;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  void Promise.resolve(main(process.argv.slice(2))).then((status) => {
+    process.exitCode = status;
+  });
+}

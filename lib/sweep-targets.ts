@@ -45,4 +45,12 @@ export const SWEEP_TARGETS: Record<string, SweepFunction> = {
   fence: ({ allocator, driver }) => withDevice(driver, (_i, device) => {
     device.createFence({}, { allocator }).destroy();
   }),
+  image: ({ allocator, driver }) => withDevice(driver, (_i, device) => {
+    device.createImage({ format: 'rgba8-unorm', width: 64, height: 64, usage: ['storage'] }, { allocator }).destroy();
+  }),
+  'command-pool': ({ allocator, driver }) => withDevice(driver, (_i, device) => {
+    const pool = device.createCommandPool({ queueFamily: 0 }, { allocator });
+    pool.allocateCommandBuffers(2);
+    pool.destroy();
+  }),
 };

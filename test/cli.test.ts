@@ -50,7 +50,7 @@ describe('usage errors exit 2, say what was wrong, and show the usage', () => {
   // Refused before any file is read, so trace.json need not exist.
   const cases: [string[], string, string][] = [
     [[], 'vkalloc: missing command', 'Usage: vkalloc <command>'],
-    [['frobnicate'], 'vkalloc: unknown command "frobnicate": expected demo, report or info', 'Usage: vkalloc <command>'],
+    [['frobnicate'], 'vkalloc: unknown command "frobnicate": expected demo, report, info or sweep', 'Usage: vkalloc <command>'],
     [['--bogus'], 'vkalloc: unknown option --bogus', 'Usage: vkalloc <command>'],
     [['report'], 'vkalloc report: missing the trace FILE to report on', 'Usage: vkalloc report FILE'],
     [['report', 'trace.json', 'other.json'], 'vkalloc report: unexpected argument "other.json"', 'Usage: vkalloc report FILE'],
@@ -197,5 +197,26 @@ describe('the built command, dist/cli.js', () => {
     const report = spawnSync(process.execPath, [cli, 'report', traceFile], { encoding: 'utf8' });
     expect(report.status).toBe(0);
     expect(report.stdout).toContain('Host allocations per Vulkan command');
+  });
+});
+
+describe('vkalloc sweep', () => {
+  test('sweeps a target, prints the summary, exit 0 when every point is clean', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await main(['sweep', 'buffer'], { out: (t) => out.push(t), err: (t) => err.push(t) });
+    expect(status).toBe(0);
+    expect(out.join('\n')).toMatch(/sweep buffer on lavapipe: 2 points, creation succeeded at point 1/);
+    expect(out.join('\n')).toMatch(/VK_ERROR_OUT_OF_HOST_MEMORY, nothing live\s+1/);
+  });
+
+  test('--json gives the whole report; bad input is a usage error', async () => {
+    const out: string[] = [];
+    expect(await main(['sweep', 'fence', '--json'], { out: (t) => out.push(t), err: () => {} })).toBe(0);
+    expect(JSON.parse(out.join('')).totals).toMatchObject({ crashes: 0, leaky: 0, succeededAt: 1 });
+    const err: string[] = [];
+    expect(await main(['sweep', 'pipelines'], { out: () => {}, err: (t) => err.push(t) })).toBe(2);
+    expect(err.join('')).toContain('unknown TARGET "pipelines"');
+    expect(await main(['sweep', 'fence', '--max', '0'], { out: () => {}, err: () => {} })).toBe(2);
   });
 });

@@ -43,7 +43,7 @@ test('plans: nth, from, every, seeded probability, predicate', () => {
   expect(() => new FailingPolicy(new AlignedHeaderPolicy(), { every: 0 })).toThrow('Expected a positive integer for plan.every but received 0');
 });
 
-test.each(['device', 'buffer', 'memory', 'fence'])('sweep %s on lavapipe: every point a clean out-of-memory until success', async (target) => {
+test.each(['device', 'buffer', 'memory', 'fence', 'image', 'command-pool'])('sweep %s on lavapipe: every point a clean out-of-memory until success', async (target) => {
   const report = await sweep(target, { driver: 'lavapipe' });
   console.log(`sweep ${target}: ${JSON.stringify(report.totals)}`);
   expect(report.totals.crashes).toBe(0);
