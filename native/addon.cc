@@ -52,6 +52,7 @@ Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
 template <typename T>
 void Register(Napi::Env env, Napi::Object exports, const char* name, Napi::FunctionReference* ctor) {
   Napi::Function fn = T::Define(env);
+  TypeNameOf<T>() = name;
   if (ctor) *ctor = Napi::Persistent(fn);
   exports.Set(name, fn);
 }
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, Teardown, data);
 
   Register<AllocatorBridge>(env, exports, "AllocatorBridge", nullptr);
+  TypeNameOf<AllocatorBridge>() = "HostAllocator";  // what users know it as
   Register<Instance>(env, exports, "Instance", &data->instanceCtor);
   Register<PhysicalDevice>(env, exports, "PhysicalDevice", &data->physicalDeviceCtor);
   Register<Device>(env, exports, "Device", &data->deviceCtor);

@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <atomic>
 #include <list>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -60,6 +61,35 @@ struct AddonData {
 // object, so that `new Instance()` from JS is refused.
 inline bool IsConstructionToken(const Napi::CallbackInfo& info, AddonData* data) {
   return info.Length() == 1 && info[0].IsExternal() && info[0].As<Napi::External<AddonData>>().Data() == data;
+}
+
+// Type tags: every wrapped object carries the tag of its class, so that an object of
+// the wrong class (or a plain object) passed where a T is expected is refused with a
+// TypeError instead of being reinterpreted.
+template <typename T>
+const napi_type_tag* TypeTagOf() {
+  static const napi_type_tag tag{reinterpret_cast<uint64_t>(&tag), 0x766b616c6c6f6321ULL};
+  return &tag;
+}
+
+// The class's name in messages (set when the class is registered, addon.cc).
+template <typename T>
+const char*& TypeNameOf() {
+  static const char* name = "object of the right class";
+  return name;
+}
+
+template <typename T>
+void TagAs(Napi::Env env, Napi::Object object) {
+  napi_type_tag_object(env, object, TypeTagOf<T>());
+}
+
+template <typename T>
+T* UnwrapAs(Napi::Value value, const char* what = "argument") {
+  bool ok = false;
+  if (value.IsObject()) napi_check_object_type_tag(value.Env(), value, TypeTagOf<T>(), &ok);
+  if (!ok) throw Napi::TypeError::New(value.Env(), std::string("Expected a ") + TypeNameOf<T>() + " for " + what);
+  return T::Unwrap(value.As<Napi::Object>());
 }
 
 template <typename T>

@@ -43,23 +43,24 @@ std::string Hex(uint64_t v) {
 Napi::Function AllocatorBridge::Define(Napi::Env env) {
   return DefineClass(env, "AllocatorBridge",
                      {
-                         InstanceMethod<&AllocatorBridge::Stats>("stats"),
-                         InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks"),
-                         InstanceMethod<&AllocatorBridge::Drain>("drain"),
-                         InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters"),
-                         InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher"),
-                         InstanceMethod<&AllocatorBridge::StartTrace>("startTrace"),
-                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableValidation"),
-                         InstanceMethod<&AllocatorBridge::Violations>("violations"),
-                         InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace"),
-                         InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError"),
-                         InstanceAccessor<&AllocatorBridge::IoArray>("io"),
+                         InstanceMethod<&AllocatorBridge::Stats>("stats", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableValidation", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
+                         InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),
+                         InstanceAccessor<&AllocatorBridge::IoArray>("io", napi_configurable),
                      });
 }
 
 AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AllocatorBridge>(info), data_(AddonData::Get(info.Env())), env_(info.Env()) {
   Napi::Env env = info.Env();
+  TagAs<AllocatorBridge>(env, info.This().As<Napi::Object>());
   std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   if (mode != "js" && mode != "native") throw Napi::TypeError::New(env, "Expected 'js' or 'native' for mode");
   native_ = mode == "native";

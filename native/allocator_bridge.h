@@ -129,7 +129,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
 
 // The allocation callbacks of an optional AllocatorBridge argument (null: the driver's own).
 inline const VkAllocationCallbacks* CallbacksOf(Napi::Value allocator) {
-  return allocator.IsObject() ? AllocatorBridge::Unwrap(allocator.As<Napi::Object>())->Callbacks() : nullptr;
+  return allocator.IsObject() ? UnwrapAs<AllocatorBridge>(allocator)->Callbacks() : nullptr;
 }
 
 }  // namespace vkalloc

@@ -7,8 +7,8 @@ namespace vkalloc {
 
 Napi::Function Buffer::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Buffer::MemoryRequirements>("memoryRequirements"),
-      InstanceMethod<&Buffer::BindMemory>("bindMemory"),
+      InstanceMethod<&Buffer::MemoryRequirements>("memoryRequirements", napi_default_method),
+      InstanceMethod<&Buffer::BindMemory>("bindMemory", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Buffer", props);
@@ -37,7 +37,7 @@ Napi::Value Buffer::MemoryRequirements(const Napi::CallbackInfo& info) {
 Napi::Value Buffer::BindMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckAlive(env);
-  DeviceMemory* memory = DeviceMemory::Unwrap(info[0].As<Napi::Object>());
+  DeviceMemory* memory = UnwrapAs<DeviceMemory>(info[0]);
   memory->CheckAlive(env);
   VkDeviceSize offset = static_cast<VkDeviceSize>(info[1].As<Napi::Number>().DoubleValue());
   CommandScope scope(env, "vkBindBufferMemory");

@@ -13,8 +13,8 @@ namespace vkalloc {
 
 Napi::Function CommandPool::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&CommandPool::AllocateCommandBuffers>("allocateCommandBuffers"),
-      InstanceMethod<&CommandPool::Reset>("reset"),
+      InstanceMethod<&CommandPool::AllocateCommandBuffers>("allocateCommandBuffers", napi_default_method),
+      InstanceMethod<&CommandPool::Reset>("reset", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "CommandPool", props);
@@ -76,19 +76,19 @@ void CommandPool::DestroyHandle() {
 
 Napi::Function CommandBuffer::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&CommandBuffer::Begin>("begin"),
-      InstanceMethod<&CommandBuffer::End>("end"),
-      InstanceMethod<&CommandBuffer::Reset>("reset"),
-      InstanceMethod<&CommandBuffer::FillBuffer>("fillBuffer"),
-      InstanceMethod<&CommandBuffer::UpdateBuffer>("updateBuffer"),
-      InstanceMethod<&CommandBuffer::CopyBuffer>("copyBuffer"),
-      InstanceMethod<&CommandBuffer::CopyBufferToImage>("copyBufferToImage"),
-      InstanceMethod<&CommandBuffer::CopyImageToBuffer>("copyImageToBuffer"),
-      InstanceMethod<&CommandBuffer::PipelineBarrier>("pipelineBarrier"),
-      InstanceMethod<&CommandBuffer::BindPipeline>("bindPipeline"),
-      InstanceMethod<&CommandBuffer::BindDescriptorSets>("bindDescriptorSets"),
-      InstanceMethod<&CommandBuffer::PushConstants>("pushConstants"),
-      InstanceMethod<&CommandBuffer::Dispatch>("dispatch"),
+      InstanceMethod<&CommandBuffer::Begin>("begin", napi_default_method),
+      InstanceMethod<&CommandBuffer::End>("end", napi_default_method),
+      InstanceMethod<&CommandBuffer::Reset>("reset", napi_default_method),
+      InstanceMethod<&CommandBuffer::FillBuffer>("fillBuffer", napi_default_method),
+      InstanceMethod<&CommandBuffer::UpdateBuffer>("updateBuffer", napi_default_method),
+      InstanceMethod<&CommandBuffer::CopyBuffer>("copyBuffer", napi_default_method),
+      InstanceMethod<&CommandBuffer::CopyBufferToImage>("copyBufferToImage", napi_default_method),
+      InstanceMethod<&CommandBuffer::CopyImageToBuffer>("copyImageToBuffer", napi_default_method),
+      InstanceMethod<&CommandBuffer::PipelineBarrier>("pipelineBarrier", napi_default_method),
+      InstanceMethod<&CommandBuffer::BindPipeline>("bindPipeline", napi_default_method),
+      InstanceMethod<&CommandBuffer::BindDescriptorSets>("bindDescriptorSets", napi_default_method),
+      InstanceMethod<&CommandBuffer::PushConstants>("pushConstants", napi_default_method),
+      InstanceMethod<&CommandBuffer::Dispatch>("dispatch", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "CommandBuffer", props);
@@ -132,19 +132,19 @@ Napi::Value CommandBuffer::Reset(const Napi::CallbackInfo& info) {
 }
 
 static Buffer* LiveBuffer(Napi::Env env, Napi::Value v) {
-  Buffer* b = Buffer::Unwrap(v.As<Napi::Object>());
+  Buffer* b = UnwrapAs<Buffer>(v);
   b->CheckAlive(env);
   return b;
 }
 
 static Image* LiveImage(Napi::Env env, Napi::Value v) {
-  Image* i = Image::Unwrap(v.As<Napi::Object>());
+  Image* i = UnwrapAs<Image>(v);
   i->CheckAlive(env);
   return i;
 }
 
 static PipelineLayout* LiveLayout(Napi::Env env, Napi::Value v) {
-  PipelineLayout* l = PipelineLayout::Unwrap(v.As<Napi::Object>());
+  PipelineLayout* l = UnwrapAs<PipelineLayout>(v);
   l->CheckAlive(env);
   return l;
 }
@@ -278,7 +278,7 @@ Napi::Value CommandBuffer::PipelineBarrier(const Napi::CallbackInfo& info) {
 Napi::Value CommandBuffer::BindPipeline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckAlive(env);
-  Pipeline* pipeline = Pipeline::Unwrap(info[0].As<Napi::Object>());
+  Pipeline* pipeline = UnwrapAs<Pipeline>(info[0]);
   pipeline->CheckAlive(env);
   CommandScope scope(env, "vkCmdBindPipeline");
   Vk().vkCmdBindPipeline(handle_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->Handle());

@@ -51,8 +51,8 @@ void DescriptorSetLayout::DestroyHandle() {
 
 Napi::Function DescriptorPool::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&DescriptorPool::AllocateSets>("allocateSets"),
-      InstanceMethod<&DescriptorPool::Reset>("reset"),
+      InstanceMethod<&DescriptorPool::AllocateSets>("allocateSets", napi_default_method),
+      InstanceMethod<&DescriptorPool::Reset>("reset", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "DescriptorPool", props);
@@ -131,7 +131,7 @@ void DescriptorPool::DestroyHandle() {
 // ---- DescriptorSet ----
 
 Napi::Function DescriptorSet::Define(Napi::Env env) {
-  std::vector<PropertyDescriptor> props = {InstanceMethod<&DescriptorSet::Update>("update")};
+  std::vector<PropertyDescriptor> props = {InstanceMethod<&DescriptorSet::Update>("update", napi_default_method)};
   AddCommonMembers(props);
   return DefineClass(env, "DescriptorSet", props);
 }
@@ -165,7 +165,7 @@ Napi::Value DescriptorSet::Update(const Napi::CallbackInfo& info) {
       Napi::Array buffers = w.Get("buffers").As<Napi::Array>();
       for (uint32_t j = 0; j < buffers.Length(); j++) {
         Napi::Object b = buffers.Get(j).As<Napi::Object>();
-        Buffer* buffer = Buffer::Unwrap(b.Get("buffer").As<Napi::Object>());
+        Buffer* buffer = UnwrapAs<Buffer>(b.Get("buffer"));
         buffer->CheckAlive(env);
         bufferInfos[i].push_back({buffer->Handle(), U64(b.Get("offset")), SizeOrWhole(b.Get("range"))});
       }
@@ -175,7 +175,7 @@ Napi::Value DescriptorSet::Update(const Napi::CallbackInfo& info) {
       Napi::Array images = w.Get("images").As<Napi::Array>();
       for (uint32_t j = 0; j < images.Length(); j++) {
         Napi::Object im = images.Get(j).As<Napi::Object>();
-        ImageView* view = ImageView::Unwrap(im.Get("view").As<Napi::Object>());
+        ImageView* view = UnwrapAs<ImageView>(im.Get("view"));
         view->CheckAlive(env);
         imageInfos[i].push_back({VK_NULL_HANDLE, view->Handle(), static_cast<VkImageLayout>(U32(im.Get("layout")))});
       }

@@ -39,20 +39,20 @@ void Device::IdleForTeardown(AddonData* data) {
 
 Napi::Function Device::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Device::GetQueue>("queue"),
-      InstanceMethod<&Device::CreateBuffer>("createBuffer"),
-      InstanceMethod<&Device::AllocateMemory>("allocateMemory"),
-      InstanceMethod<&Device::CreateFence>("createFence"),
-      InstanceMethod<&Device::WaitIdle>("waitIdle"),
-      InstanceMethod<&Device::CreateSemaphore>("createSemaphore"),
-      InstanceMethod<&Device::CreateCommandPool>("createCommandPool"),
-      InstanceMethod<&Device::CreateShaderModule>("createShaderModule"),
-      InstanceMethod<&Device::CreateDescriptorSetLayout>("createDescriptorSetLayout"),
-      InstanceMethod<&Device::CreateDescriptorPool>("createDescriptorPool"),
-      InstanceMethod<&Device::CreatePipelineLayout>("createPipelineLayout"),
-      InstanceMethod<&Device::CreatePipelineCache>("createPipelineCache"),
-      InstanceMethod<&Device::CreateComputePipeline>("createComputePipeline"),
-      InstanceMethod<&Device::CreateImage>("createImage"),
+      InstanceMethod<&Device::GetQueue>("queue", napi_default_method),
+      InstanceMethod<&Device::CreateBuffer>("createBuffer", napi_default_method),
+      InstanceMethod<&Device::AllocateMemory>("allocateMemory", napi_default_method),
+      InstanceMethod<&Device::CreateFence>("createFence", napi_default_method),
+      InstanceMethod<&Device::WaitIdle>("waitIdle", napi_default_method),
+      InstanceMethod<&Device::CreateSemaphore>("createSemaphore", napi_default_method),
+      InstanceMethod<&Device::CreateCommandPool>("createCommandPool", napi_default_method),
+      InstanceMethod<&Device::CreateShaderModule>("createShaderModule", napi_default_method),
+      InstanceMethod<&Device::CreateDescriptorSetLayout>("createDescriptorSetLayout", napi_default_method),
+      InstanceMethod<&Device::CreateDescriptorPool>("createDescriptorPool", napi_default_method),
+      InstanceMethod<&Device::CreatePipelineLayout>("createPipelineLayout", napi_default_method),
+      InstanceMethod<&Device::CreatePipelineCache>("createPipelineCache", napi_default_method),
+      InstanceMethod<&Device::CreateComputePipeline>("createComputePipeline", napi_default_method),
+      InstanceMethod<&Device::CreateImage>("createImage", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Device", props);

@@ -6,9 +6,9 @@ namespace vkalloc {
 
 Napi::Function Fence::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Fence::Wait>("wait"),
-      InstanceMethod<&Fence::Signaled>("signaled"),
-      InstanceMethod<&Fence::Reset>("reset"),
+      InstanceMethod<&Fence::Wait>("wait", napi_default_method),
+      InstanceMethod<&Fence::Signaled>("signaled", napi_default_method),
+      InstanceMethod<&Fence::Reset>("reset", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Fence", props);

@@ -8,9 +8,9 @@ namespace vkalloc {
 
 Napi::Function Image::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Image::MemoryRequirements>("memoryRequirements"),
-      InstanceMethod<&Image::BindMemory>("bindMemory"),
-      InstanceMethod<&Image::CreateView>("createView"),
+      InstanceMethod<&Image::MemoryRequirements>("memoryRequirements", napi_default_method),
+      InstanceMethod<&Image::BindMemory>("bindMemory", napi_default_method),
+      InstanceMethod<&Image::CreateView>("createView", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Image", props);
@@ -58,7 +58,7 @@ Napi::Value Image::MemoryRequirements(const Napi::CallbackInfo& info) {
 Napi::Value Image::BindMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckAlive(env);
-  DeviceMemory* memory = DeviceMemory::Unwrap(info[0].As<Napi::Object>());
+  DeviceMemory* memory = UnwrapAs<DeviceMemory>(info[0]);
   memory->CheckAlive(env);
   CommandScope scope(env, "vkBindImageMemory");
   scope.Check(device_->Dispatch().vkBindImageMemory(device_->Handle(), handle_, memory->Handle(), U64(info[1])));

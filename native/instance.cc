@@ -56,8 +56,8 @@ Loader& RequireLoader(Napi::Env env) {
 
 Napi::Function Instance::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Instance::PhysicalDevices>("physicalDevices"),
-      InstanceMethod<&Instance::TakeValidationMessages>("takeValidationMessages"),
+      InstanceMethod<&Instance::PhysicalDevices>("physicalDevices", napi_default_method),
+      InstanceMethod<&Instance::TakeValidationMessages>("takeValidationMessages", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Instance", props);

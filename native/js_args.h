@@ -52,7 +52,7 @@ std::vector<T*> UnwrapAll(Napi::Value v) {
   std::vector<T*> out;
   if (!v.IsArray()) return out;
   Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(T::Unwrap(a.Get(i).As<Napi::Object>()));
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(UnwrapAs<T>(a.Get(i)));
   return out;
 }
 

@@ -6,10 +6,10 @@ namespace vkalloc {
 
 Napi::Function DeviceMemory::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&DeviceMemory::Map>("map"),
-      InstanceMethod<&DeviceMemory::Unmap>("unmap"),
-      InstanceMethod<&DeviceMemory::Flush>("flush"),
-      InstanceMethod<&DeviceMemory::Invalidate>("invalidate"),
+      InstanceMethod<&DeviceMemory::Map>("map", napi_default_method),
+      InstanceMethod<&DeviceMemory::Unmap>("unmap", napi_default_method),
+      InstanceMethod<&DeviceMemory::Flush>("flush", napi_default_method),
+      InstanceMethod<&DeviceMemory::Invalidate>("invalidate", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "DeviceMemory", props);

@@ -7,12 +7,12 @@ namespace vkalloc {
 
 Napi::Function PhysicalDevice::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&PhysicalDevice::Properties>("properties"),
-      InstanceMethod<&PhysicalDevice::MemoryProperties>("memoryProperties"),
-      InstanceMethod<&PhysicalDevice::QueueFamilies>("queueFamilies"),
-      InstanceMethod<&PhysicalDevice::CreateDevice>("createDevice"),
-      InstanceMethod<&PhysicalDevice::Features>("features"),
-      InstanceMethod<&PhysicalDevice::FormatProperties>("formatProperties"),
+      InstanceMethod<&PhysicalDevice::Properties>("properties", napi_default_method),
+      InstanceMethod<&PhysicalDevice::MemoryProperties>("memoryProperties", napi_default_method),
+      InstanceMethod<&PhysicalDevice::QueueFamilies>("queueFamilies", napi_default_method),
+      InstanceMethod<&PhysicalDevice::CreateDevice>("createDevice", napi_default_method),
+      InstanceMethod<&PhysicalDevice::Features>("features", napi_default_method),
+      InstanceMethod<&PhysicalDevice::FormatProperties>("formatProperties", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "PhysicalDevice", props);

@@ -55,7 +55,7 @@ void PipelineLayout::DestroyHandle() {
 // ---- PipelineCache ----
 
 Napi::Function PipelineCache::Define(Napi::Env env) {
-  std::vector<PropertyDescriptor> props = {InstanceMethod<&PipelineCache::Data>("data")};
+  std::vector<PropertyDescriptor> props = {InstanceMethod<&PipelineCache::Data>("data", napi_default_method)};
   AddCommonMembers(props);
   return DefineClass(env, "PipelineCache", props);
 }
@@ -113,13 +113,13 @@ Napi::Function Pipeline::Define(Napi::Env env) {
 Napi::Value Pipeline::CreateCompute(const Napi::CallbackInfo& info, Device* device) {
   Napi::Env env = info.Env();
   Napi::Object opts = info[0].As<Napi::Object>();
-  PipelineLayout* layout = PipelineLayout::Unwrap(opts.Get("layout").As<Napi::Object>());
-  ShaderModule* module = ShaderModule::Unwrap(opts.Get("module").As<Napi::Object>());
+  PipelineLayout* layout = UnwrapAs<PipelineLayout>(opts.Get("layout"));
+  ShaderModule* module = UnwrapAs<ShaderModule>(opts.Get("module"));
   layout->CheckAlive(env);
   module->CheckAlive(env);
   VkPipelineCache cache = VK_NULL_HANDLE;
   if (opts.Get("cache").IsObject()) {
-    PipelineCache* c = PipelineCache::Unwrap(opts.Get("cache").As<Napi::Object>());
+    PipelineCache* c = UnwrapAs<PipelineCache>(opts.Get("cache"));
     c->CheckAlive(env);
     cache = c->Handle();
   }

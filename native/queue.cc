@@ -10,8 +10,8 @@ namespace vkalloc {
 
 Napi::Function Queue::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Queue::Submit>("submit"),
-      InstanceMethod<&Queue::WaitIdle>("waitIdle"),
+      InstanceMethod<&Queue::Submit>("submit", napi_default_method),
+      InstanceMethod<&Queue::WaitIdle>("waitIdle", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Queue", props);
@@ -53,7 +53,7 @@ Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
       Napi::Array waits = b.Get("waits").As<Napi::Array>();
       for (uint32_t j = 0; j < waits.Length(); j++) {
         Napi::Object w = waits.Get(j).As<Napi::Object>();
-        Semaphore* s = Semaphore::Unwrap(w.Get("semaphore").As<Napi::Object>());
+        Semaphore* s = UnwrapAs<Semaphore>(w.Get("semaphore"));
         s->CheckAlive(env);
         batch.waits.push_back(s->Handle());
         batch.waitValues.push_back(U64(w.Get("value")));
@@ -64,7 +64,7 @@ Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
       Napi::Array signals = b.Get("signals").As<Napi::Array>();
       for (uint32_t j = 0; j < signals.Length(); j++) {
         Napi::Object sg = signals.Get(j).As<Napi::Object>();
-        Semaphore* s = Semaphore::Unwrap(sg.Get("semaphore").As<Napi::Object>());
+        Semaphore* s = UnwrapAs<Semaphore>(sg.Get("semaphore"));
         s->CheckAlive(env);
         batch.signals.push_back(s->Handle());
         batch.signalValues.push_back(U64(sg.Get("value")));
@@ -88,7 +88,7 @@ Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
   }
   VkFence fence = VK_NULL_HANDLE;
   if (info[1].IsObject()) {
-    Fence* f = Fence::Unwrap(info[1].As<Napi::Object>());
+    Fence* f = UnwrapAs<Fence>(info[1]);
     f->CheckAlive(env);
     fence = f->Handle();
   }

@@ -17,7 +17,7 @@ void Resource::Attach(Resource* parent, Napi::Value allocator) {
     position_ = data_->roots.insert(data_->roots.end(), this);
   }
   if (allocator.IsObject()) {
-    allocator_ = AllocatorBridge::Unwrap(allocator.As<Napi::Object>());
+    allocator_ = UnwrapAs<AllocatorBridge>(allocator);
     allocatorRef_ = Napi::Persistent(allocator.As<Napi::Object>());
   }
   KeepWrapperAlive(true);

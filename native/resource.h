@@ -60,13 +60,14 @@ class WrappedResource : public Napi::ObjectWrap<T>, public Resource {
   WrappedResource(const Napi::CallbackInfo& info, const char* typeName)
       : Napi::ObjectWrap<T>(info), Resource(AddonData::Get(info.Env()), typeName) {
     if (!IsConstructionToken(info, data_)) throw Napi::TypeError::New(info.Env(), "Illegal constructor");
+    TagAs<T>(info.Env(), info.This().As<Napi::Object>());
   }
 
   // Common JS members: `destroyed` and `destroy()`.
   static void AddCommonMembers(std::vector<typename Napi::ObjectWrap<T>::PropertyDescriptor>& props) {
     using Method = Napi::Value (T::*)(const Napi::CallbackInfo&);
-    props.push_back(Napi::ObjectWrap<T>::InstanceAccessor("destroyed", static_cast<Method>(&WrappedResource::JsDestroyed), nullptr));
-    props.push_back(Napi::ObjectWrap<T>::InstanceMethod("destroy", static_cast<Method>(&WrappedResource::JsDestroy)));
+    props.push_back(Napi::ObjectWrap<T>::InstanceAccessor("destroyed", static_cast<Method>(&WrappedResource::JsDestroyed), nullptr, napi_configurable));
+    props.push_back(Napi::ObjectWrap<T>::InstanceMethod("destroy", static_cast<Method>(&WrappedResource::JsDestroy), napi_default_method));
   }
 
  protected:

@@ -7,9 +7,9 @@ namespace vkalloc {
 
 Napi::Function Semaphore::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Semaphore::CounterValue>("value"),
-      InstanceMethod<&Semaphore::Wait>("wait"),
-      InstanceMethod<&Semaphore::Signal>("signal"),
+      InstanceMethod<&Semaphore::CounterValue>("value", napi_default_method),
+      InstanceMethod<&Semaphore::Wait>("wait", napi_default_method),
+      InstanceMethod<&Semaphore::Signal>("signal", napi_default_method),
   };
   AddCommonMembers(props);
   return DefineClass(env, "Semaphore", props);

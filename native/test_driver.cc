@@ -16,7 +16,7 @@ namespace {
 
 const VkAllocationCallbacks* CallbacksArg(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "Expected an AllocatorBridge");
-  return AllocatorBridge::Unwrap(info[0].As<Napi::Object>())->Callbacks();
+  return UnwrapAs<AllocatorBridge>(info[0])->Callbacks();
 }
 
 void* Address(const Napi::Value& v) { return reinterpret_cast<void*>(static_cast<uintptr_t>(v.As<Napi::Number>().DoubleValue())); }
