@@ -69,8 +69,11 @@ describeOnDrivers('validation of a real driver', ({ driver }) => {
     const found = allocator.violations();
     const summary = Object.entries(found.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v.kind]: (acc[v.kind] ?? 0) + 1 }), {}));
     console.log(`${driver}: violations over a full lifecycle: ${JSON.stringify(summary)}`);
-    // lavapipe frees from its queue thread after submits; nothing else may appear.
-    for (const v of found) expect(['wrong-thread', 'outside-command']).toContain(v.kind);
+    // lavapipe frees from its queue thread after submits; nothing else may appear. (Under
+    // VKALLOC_TEST_VALIDATION the validation layer allocates through the same callbacks,
+    // and its own bookkeeping outlives the objects it tracks: that shows as 'leak'.)
+    const allowed = process.env.VKALLOC_TEST_VALIDATION ? ['wrong-thread', 'outside-command', 'leak'] : ['wrong-thread', 'outside-command'];
+    for (const v of found) expect(allowed).toContain(v.kind);
     if (driver === 'lavapipe') expect(found.some((v) => v.thread === 'other')).toBe(true);
   });
 });
