@@ -9,12 +9,11 @@ import { SWEEP_USAGE, sweepCommand } from './cli-sweep';
 import { runDemo } from './demo';
 import { findSwiftshader, icdSearchDirs, resolveDriver } from './driver';
 import { apiVersionString } from './flags';
-import type { HostAllocator } from './host-allocator';
 import { createInstance } from './instance';
 import { writeHtmlReport } from './report/html-report';
 import { terminalReport } from './report/terminal-report';
 import { formatBytes } from './stats-table';
-import { loadTrace, Trace } from './trace';
+import { loadTrace } from './trace';
 import { describe } from './validate';
 import { instanceLayers, loaderStatus } from './vulkan-info';
 
@@ -159,14 +158,6 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: Comma
 
 // ---- demo ----
 
-/** The recorder's API on HostAllocator (lib/host-allocator.ts), checked at run time until every build has it. */
-interface Tracing {
-  startTrace(options?: object): void;
-  stopTrace(): Trace;
-}
-const canTrace = (allocator: HostAllocator): allocator is HostAllocator & Tracing =>
-  typeof (allocator as Partial<Tracing>).startTrace === 'function';
-
 function demo(args: string[], output: CliOutput): number {
   const { values } = parse('demo', args, {
     trace: { type: 'string' }, html: { type: 'string' }, driver: { type: 'string' },
@@ -176,26 +167,12 @@ function demo(args: string[], output: CliOutput): number {
   const htmlPath = nonEmpty(values.html, '--html', 'demo') ?? 'report.html';
   const driver = values.driver === undefined ? 'auto' : checkDriver(values.driver as string);
 
-  let tracer: Tracing | null = null;
-  const result = runDemo({
-    driver,
-    onAllocator: (allocator) => {
-      if (canTrace(allocator)) {
-        allocator.startTrace();
-        tracer = allocator;
-      }
-    },
-  });
-  const traced = tracer as Tracing | null;
-  if (!traced) {
-    output.err('vkalloc demo: this build of vkalloc cannot record traces (no HostAllocator.startTrace): no trace or report written');
-  } else {
-    const trace = traced.stopTrace();
-    trace.save(tracePath);
-    writeHtmlReport(trace, htmlPath, { title: 'vkalloc demo: host memory of a Vulkan driver' });
-    output.out(`\nTrace: ${tracePath} (${trace.count} events). Report: ${htmlPath}. ` +
-      `See it in the terminal with: vkalloc report ${tracePath}`);
-  }
+  const result = runDemo({ driver, onAllocator: (allocator) => allocator.startTrace() });
+  const trace = result.allocator.stopTrace();
+  trace.save(tracePath);
+  writeHtmlReport(trace, htmlPath, { title: 'vkalloc demo: host memory of a Vulkan driver' });
+  output.out(`\nTrace: ${tracePath} (${trace.count} events). Report: ${htmlPath}. ` +
+    `See it in the terminal with: vkalloc report ${tracePath}`);
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
 

@@ -6,7 +6,7 @@ import native from './binding';
 import type { ChunkSource, MemoryChunk } from './policy';
 
 /** Chunks straight from native memory: every obtain is fresh memory, every release frees it. */
-export const rawNativeChunkSource: ChunkSource = {
+export const nativeChunkSource: ChunkSource = {
   obtain(size: number): MemoryChunk | null {
     return native.chunkObtain(size);
   },
@@ -80,8 +80,5 @@ export class RetainingChunkSource implements ChunkSource {
   }
 }
 
-/** Native chunks without retention (the source policies got before RetainingChunkSource). */
-export const nativeChunkSource = rawNativeChunkSource;
-
 // Each AlignedHeaderPolicy built without a source gets its own retaining pool.
-AlignedHeaderPolicy.defaultSourceFactory ??= () => new RetainingChunkSource(rawNativeChunkSource);
+AlignedHeaderPolicy.defaultSourceFactory ??= () => new RetainingChunkSource(nativeChunkSource);

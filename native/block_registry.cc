@@ -1,10 +1,15 @@
 #include "block_registry.h"
 #include <algorithm>
+#include <cstring>
 
 namespace vkalloc {
 
 const char* const kScopeNames[kScopeCount] = {"command", "object", "cache", "device", "instance"};
 const char* const kNoCommand = "none";
+
+bool IsCreateCommand(const char* command) {
+  return std::strncmp(command, "vkCreate", 8) == 0 || std::strncmp(command, "vkAllocate", 10) == 0;
+}
 
 static inline int ScopeIndex(uint8_t scope) { return scope < kScopeCount ? scope : 0; }
 

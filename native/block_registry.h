@@ -19,6 +19,9 @@ constexpr int kScopeCount = 5;  // VkSystemAllocationScope COMMAND..INSTANCE
 extern const char* const kScopeNames[kScopeCount];
 extern const char* const kNoCommand;  // attribution of off-thread calls
 
+// vkCreate* / vkAllocate*: commands whose allocations belong to the object they make.
+bool IsCreateCommand(const char* command);
+
 enum class Owner : uint8_t { Policy, Native };
 enum class CallKind : uint8_t { Allocate, Reallocate, Free, InternalAllocate, InternalFree, Count };
 

@@ -116,8 +116,7 @@ CommandScope::~CommandScope() noexcept(false) {
   data_->currentCommand = previous_;
   data_->currentCommandSeq = previousSeq_;
   data_->commandRunning.store(previous_ != nullptr, std::memory_order_relaxed);
-  const std::string name = command_;
-  const bool creates = result_ >= 0 && (name.rfind("vkCreate", 0) == 0 || name.rfind("vkAllocate", 0) == 0);
+  const bool creates = result_ >= 0 && IsCreateCommand(command_);
   if (creates) data_->unclaimedCreateSeq = seq_;
   // Violations become an exception after the command returns, only from commands
   // issued from JS and never over an exception already on its way. For a create,

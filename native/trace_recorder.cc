@@ -127,8 +127,7 @@ void TraceRecorder::EndCommand(const char* command, int32_t result, uint64_t obj
   e->command = CommandIndex(command);
   e->size = result;
   e->object = index;
-  const std::string name = command;
-  if (object == 0 && result >= 0 && (name.rfind("vkCreate", 0) == 0 || name.rfind("vkAllocate", 0) == 0)) {
+  if (object == 0 && result >= 0 && IsCreateCommand(command)) {
     claimBegin_ = begin;
     claimEnd_ = events_.size();
   }
