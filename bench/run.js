@@ -7,8 +7,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const v = require('../dist/index.js');
-const native = require('../dist/binding.js').default;
-const { bridgeOf } = require('../dist/host-allocator.js');
+const native = require('../dist/native/binding.js').default;
+const { bridgeOf } = require('../dist/allocator/host-allocator.js');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 15);
 const quick = process.argv.includes('--quick');
@@ -88,7 +88,7 @@ hostInstance.destroy();
 // The demo's own workload (instance, device, buffers, a million-element compute job),
 // its output silenced. Everything taken from native memory counts: blocks, slack,
 // headers, spare slabs and the chunks the retaining pool keeps.
-const { runDemo } = require('../dist/demo.js');
+const { runDemo } = require('../dist/workloads/demo.js');
 const log = console.log;
 console.log = () => {};
 let demo;

@@ -326,7 +326,12 @@ function ensureNativeAddon(force) {
     // The lock file pins node-addon-api and cmake-js, whose headers and flags the build uses.
     hash: hashSources(['CMakeLists.txt', 'package-lock.json', ...listFiles(path.join(ROOT, 'native'))]),
     force,
-    build: () => runOrFail('building native addon', localBin('cmake-js'), ['compile', '--out', 'build']),
+    // Development builds carry the test driver (native/test); published binaries do not.
+    // configure then build: `cmake-js compile` keeps an existing cache and its options.
+    build: () => {
+      runOrFail('configuring native addon', localBin('cmake-js'), ['configure', '--out', 'build', '--CDVKALLOC_TEST_HOOKS=ON']);
+      runOrFail('building native addon', localBin('cmake-js'), ['build', '--out', 'build']);
+    },
   });
 }
 
@@ -335,9 +340,14 @@ function ensureTypeScript(force) {
     what: 'compiling TypeScript (tsc)',
     output: TS_OUTPUT,
     stamp: TS_STAMP,
-    hash: hashSources(['binding.d.ts', 'tsconfig.json', 'tsconfig.build.json', ...listFiles(path.join(ROOT, 'lib'))]),
+    hash: hashSources(['tsconfig.json', 'tsconfig.build.json', ...listFiles(path.join(ROOT, 'lib'))]),
     force,
-    build: () => runOrFail('compiling TypeScript', localBin('tsc'), ['-p', 'tsconfig.build.json']),
+    // From an empty dist/: files left by sources that were moved or deleted would
+    // otherwise still load (and still be packed).
+    build: () => {
+      fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
+      runOrFail('compiling TypeScript', localBin('tsc'), ['-p', 'tsconfig.build.json']);
+    },
   });
 }
 

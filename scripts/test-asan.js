@@ -128,7 +128,7 @@ function gccRuntime(name) {
 function build() {
   fs.mkdirSync(path.dirname(ADDON), { recursive: true });
   runOrFail('building the ASan/UBSan addon', path.join(ROOT, 'node_modules', '.bin', 'cmake-js'),
-    ['compile', '--out', path.relative(ROOT, CMAKE_OUT), '--config', CONFIG, '--CDVKALLOC_SANITIZE=ON']);
+    ['compile', '--out', path.relative(ROOT, CMAKE_OUT), '--config', CONFIG, '--CDVKALLOC_SANITIZE=ON', '--CDVKALLOC_TEST_HOOKS=ON']);
   if (!fs.existsSync(BUILT)) throw new Failure(`the build finished without producing ${path.relative(ROOT, BUILT)}`);
   // Only an instrumented build needs the ASan runtime: a build without VKALLOC_SANITIZE
   // (e.g. a stale cache) would pass everything while checking nothing.
@@ -176,7 +176,7 @@ function sanitizerEnv({ leaks, stage }) {
 /** The node process must map the ASan build's vkalloc.node, and no other. */
 function probeLoadedAddon(env) {
   const probe = `
-    require(${JSON.stringify(path.join(ROOT, 'dist', 'binding.js'))});
+    require(${JSON.stringify(path.join(ROOT, 'dist', 'native', 'binding.js'))});
     const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');
     const files = [...new Set(maps.split('\\n').filter((l) => l.endsWith('.node')).map((l) => l.slice(l.indexOf('/'))))];
     process.stdout.write(JSON.stringify(files));`;
@@ -274,9 +274,9 @@ function checkErrors(stage) {
 function lsanWorkload() {
   const dist = (name) => require(path.join(ROOT, 'dist', name));
   const { createInstance, HostAllocator, AlignedHeaderPolicy, NATIVE_POLICY } = dist('index.js');
-  const { bridgeOf } = dist('host-allocator.js');
-  const native = dist('binding.js').default;
-  const { findSwiftshader } = dist('driver.js');
+  const { bridgeOf } = dist('allocator/host-allocator.js');
+  const native = dist('native/binding.js').default;
+  const { findSwiftshader } = dist('vulkan/driver.js');
   const driverCalls = native.__testDriver;
 
   function vulkan(driver, allocator, destroy) {

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// `npm run valgrind`: the demo (`node dist/demo.js`: instance, device, buffer, mapped
+// `npm run valgrind`: the demo (`node dist/workloads/demo.js`: instance, device, buffer, mapped
 // memory, a submit and a compute job on the default driver, every host allocation
 // through the TypeScript policy, then teardown) under valgrind's memcheck.
 //
-//   node scripts/valgrind-demo.js [--track-origins] [--no-setup] [-- <node arguments instead of dist/demo.js>]
+//   node scripts/valgrind-demo.js [--track-origins] [--no-setup] [-- <node arguments instead of dist/workloads/demo.js>]
 //
 // It runs
 //   valgrind --tool=memcheck --error-exitcode=1 --suppressions=scripts/valgrind.supp
-//            --num-callers=40 --leak-check=summary node dist/demo.js
+//            --num-callers=40 --leak-check=summary node dist/workloads/demo.js
 // on the addon `npm run build` made (build/Release/vkalloc.node, the one that ships),
 // and fails when memcheck reports any error not in scripts/valgrind.supp (each entry
 // there says why it is not vkalloc's), or when the demo itself fails. Errors are
@@ -85,7 +85,7 @@ function memcheckErrors(text) {
 function main(argv) {
   const dash = argv.indexOf('--');
   const own = new Set(dash < 0 ? argv : argv.slice(0, dash));
-  const target = dash < 0 ? [path.join('dist', 'demo.js')] : argv.slice(dash + 1);
+  const target = dash < 0 ? [path.join('dist', 'workloads', 'demo.js')] : argv.slice(dash + 1);
   for (const flag of own) {
     if (flag !== '--track-origins' && flag !== '--no-setup') {
       process.stderr.write(`valgrind-demo: unknown option ${flag}\nusage: node scripts/valgrind-demo.js [--track-origins] [--no-setup] [-- <node arguments>]\n`);

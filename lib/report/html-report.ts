@@ -3,8 +3,8 @@
 // CSS and the chart's data are inlined, and a Content-Security-Policy forbids every
 // fetch, so the page works (and stays) offline.
 import * as fs from 'fs';
-import { ALLOCATION_SCOPES } from '../policy';
-import type { Trace } from '../trace';
+import { ALLOCATION_SCOPES } from '../allocator/policy';
+import type { Trace } from '../trace/trace';
 import { chartLibrary } from './assets';
 import { reportContent, ReportOptions, ReportTable } from './report-tables';
 

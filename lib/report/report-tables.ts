@@ -1,9 +1,9 @@
 // What a trace report shows, independent of where it is shown: headline lines and
 // tables of strings. The terminal report (terminal-report.ts) and the HTML report
 // (html-report.ts) render the same content.
-import { ALLOCATION_SCOPES } from '../policy';
-import { formatBytes } from '../stats-table';
-import type { Trace, TraceLeak } from '../trace';
+import { ALLOCATION_SCOPES } from '../allocator/policy';
+import { formatBytes } from './stats-table';
+import type { Trace, TraceLeak } from '../trace/trace';
 
 export interface ReportTable {
   /** Stable id (HTML anchors, tests). */

@@ -1,6 +1,6 @@
 // A trace report as plain text: headline, then aligned tables (lib/stats-table.ts).
-import { table } from '../stats-table';
-import type { Trace } from '../trace';
+import { table } from './stats-table';
+import type { Trace } from '../trace/trace';
 import { reportContent, ReportOptions } from './report-tables';
 
 export function terminalReport(trace: Trace, options?: ReportOptions): string {

@@ -3,7 +3,7 @@
 // 2^32, the others only to 16 (skew = 16 * odd), so alignment padding really varies.
 // It can be told to fail, counts obtain/release, and detaches released buffers.
 
-import type { ChunkSource, MemoryChunk } from '../../lib/policy';
+import type { ChunkSource, MemoryChunk } from '../../lib/allocator/policy';
 
 const FIRST_ADDRESS = 0x7f0000000000;
 const STRIDE = 0x100000000;

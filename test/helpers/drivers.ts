@@ -5,8 +5,8 @@
 // VKALLOC_TEST_DRIVERS (comma-separated driver choices: 'lavapipe', 'swiftshader',
 // 'auto', or an ICD .json path) runs them on others instead, e.g. a real GPU:
 //   VKALLOC_TEST_DRIVERS=auto,lavapipe npx jest
-import { findLavapipe, findSwiftshader } from '../../lib/driver';
-import { createInstance } from '../../lib/instance';
+import { findLavapipe, findSwiftshader } from '../../lib/vulkan/driver';
+import { createInstance } from '../../lib/vulkan/instance';
 
 export type TestDriver = 'lavapipe' | 'swiftshader' | (string & {});
 

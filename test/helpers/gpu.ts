@@ -1,13 +1,13 @@
 // Small building blocks for tests of GPU work: buffers bound to memory chosen by
 // properties (never assuming a CPU driver's single memory type), and one-shot
 // command buffers submitted and waited for.
-import type { Buffer, BufferOptions } from '../../lib/buffer';
-import type { CommandBuffer, CommandPool } from '../../lib/command-pool';
-import type { Device } from '../../lib/device';
-import type { MemoryProperty } from '../../lib/flags';
-import type { HostAllocator } from '../../lib/host-allocator';
-import type { DeviceMemory } from '../../lib/memory';
-import { download, upload } from '../../lib/prefix-sum';
+import type { Buffer, BufferOptions } from '../../lib/vulkan/buffer';
+import type { CommandBuffer, CommandPool } from '../../lib/vulkan/command-pool';
+import type { Device } from '../../lib/vulkan/device';
+import type { MemoryProperty } from '../../lib/util/flags';
+import type { HostAllocator } from '../../lib/allocator/host-allocator';
+import type { DeviceMemory } from '../../lib/vulkan/memory';
+import { download, upload } from '../../lib/workloads/prefix-sum';
 
 export { download, upload };
 

@@ -1,8 +1,8 @@
 // Small policies for tests, wrapping the real AlignedHeaderPolicy on native chunks.
-import { AlignedHeaderPolicy } from '../../lib/aligned-header-policy';
-import { ForwardingPolicy } from '../../lib/composed-policies';
-import '../../lib/native-chunk-source';
-import type { AllocationScope } from '../../lib/policy';
+import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
+import { ForwardingPolicy } from '../../lib/allocator/composed-policies';
+import '../../lib/allocator/native-chunk-source';
+import type { AllocationScope } from '../../lib/allocator/policy';
 
 /** Throws `error` from allocate() on the `nth` call (1-based), and on every call after if `sticky`. */
 export class ThrowingPolicy extends ForwardingPolicy {

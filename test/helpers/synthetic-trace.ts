@@ -10,9 +10,9 @@
 //   b.free(a);
 //   b.end();
 //   const data = b.build();
-import type { AllocationScope } from '../../lib/policy';
-import { ALLOCATION_SCOPES } from '../../lib/policy';
-import { EVENT_FLAGS, EVENT_KINDS, EventKind, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from '../../lib/trace-format';
+import type { AllocationScope } from '../../lib/allocator/policy';
+import { ALLOCATION_SCOPES } from '../../lib/allocator/policy';
+import { EVENT_FLAGS, EVENT_KINDS, EventKind, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from '../../lib/trace/format';
 
 interface RawEvent {
   seq: number;

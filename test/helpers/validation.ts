@@ -8,8 +8,8 @@
 //
 // Tests that create instances with their own `validation` option (to provoke and
 // check messages) are left alone.
-import type { Instance, ValidationMessage } from '../../lib/instance';
-import { instanceHooks } from '../../lib/instance-hooks';  // no side effects: loads nothing else
+import type { Instance, ValidationMessage } from '../../lib/vulkan/instance';
+import { instanceHooks } from '../../lib/vulkan/instance-hooks';  // no side effects: loads nothing else
 
 export const VALIDATING = process.env.VKALLOC_TEST_VALIDATION === '1';
 

@@ -1,0 +1,167 @@
+// HostAllocator: the allocator you hand to Vulkan. It owns one genuine
+// VkAllocationCallbacks (native/allocator_bridge.cc) whose callbacks call `policy`.
+import { AlignedHeaderPolicy } from './aligned-header-policy';
+import native, { Native } from '../native/binding';
+import './native-chunk-source';
+import type { AllocatorPolicy } from './policy';
+import { makeDispatcher } from './policy-dispatcher';
+import { Trace } from '../trace/trace';
+import { decodeTrace, nativeTraceOptions, RawTrace, TraceOptions } from '../trace/recorder';
+import * as is from '../util/is';
+import { describe } from '../util/is';
+
+/**
+ * Pass as the policy to serve every allocation with vkalloc's C++ aligned allocator:
+ * no JS runs in callbacks, statistics stay exact.
+ */
+export const NATIVE_POLICY: unique symbol = Symbol('vkalloc.nativePolicy');
+
+export type AllocatorStats = Native.NativeAllocatorStats;
+export type ScopeStats = Native.NativeScopeStats;
+export type CommandStats = Native.NativeCommandStats;
+export type LiveBlock = Native.NativeLiveBlock;
+
+const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
+
+export type ViolationKind =
+  | 'double-free' | 'free-unknown' | 'realloc-unknown' | 'realloc-freed' | 'negative-internal-total'
+  | 'invalid-scope' | 'invalid-internal-type' | 'bad-alignment' | 'realloc-alignment-change'
+  | 'leak' | 'wrong-thread' | 'outside-command';
+
+/** A breach of the allocation-callback contract by the driver (see README, Validation). */
+export interface Violation {
+  kind: ViolationKind;
+  /** The command running on the JS thread when it happened ('none' if none). */
+  command: string;
+  /** The object it concerns, e.g. 'Buffer#12' (leaks at destroy), or null. */
+  object: string | null;
+  /** 'js', or 'other' for a driver thread. */
+  thread: 'js' | 'other';
+  address: number;
+  size: number;
+  detail: string;
+}
+
+export interface HostAllocatorOptions {
+  /**
+   * Check every callback against the spec's rules and record violations
+   * (allocator.violations()). { throw: true } also throws an AllocationViolationError
+   * once the command that caused them returns (a created object is kept: it is
+   * destroyed with its parent).
+   */
+  validation?: boolean | { throw?: boolean };
+}
+
+export class HostAllocator {
+  /** The policy every JS-thread callback calls; null for NATIVE_POLICY. */
+  readonly policy: AllocatorPolicy | null;
+
+  constructor(policy: AllocatorPolicy | typeof NATIVE_POLICY = new AlignedHeaderPolicy(), options?: HostAllocatorOptions) {
+    const o = is.options(options, 'options', ['validation'] as const);
+    let bridge: Native.AllocatorBridge;
+    if (policy === NATIVE_POLICY) {
+      this.policy = null;
+      bridge = new native.AllocatorBridge('native');
+    } else {
+      checkPolicy(policy);
+      this.policy = policy;
+      bridge = new native.AllocatorBridge('js');
+      bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
+    }
+    if (o.validation !== undefined && o.validation !== false) {
+      if (o.validation === true) bridge.enableValidation(false);
+      else bridge.enableValidation(is.boolean(is.options(o.validation, 'validation', ['throw'] as const).throw ?? false, 'validation.throw'));
+    }
+    bridges.set(this, bridge);
+  }
+
+  /** The violations recorded so far (validation on); `take` empties the list. */
+  violations(take = false): Violation[] {
+    return bridgeOf(this).violations(is.boolean(take, 'take')) as Violation[];
+  }
+
+  /**
+   * Exact figures from the bridge's own record of live blocks, independent of the
+   * policy. Off-thread frees still queued are handed to the policy first.
+   */
+  stats(): AllocatorStats {
+    const bridge = bridgeOf(this);
+    bridge.drain();
+    return bridge.stats();
+  }
+
+  /** Blocks the driver holds now, by address. */
+  liveBlocks(): LiveBlock[] {
+    return bridgeOf(this).liveBlocks();
+  }
+
+  /** Peaks and the per-command table start again from now; live figures stay. */
+  resetCounters(): void {
+    bridgeOf(this).resetCounters();
+  }
+
+  /**
+   * Starts recording every callback (and the commands and objects around them) into
+   * a native buffer; stopTrace() returns it. One trace at a time per allocator.
+   */
+  startTrace(options?: TraceOptions): void {
+    bridgeOf(this).startTrace(nativeTraceOptions(options));
+  }
+
+  /** Stops the running trace and returns it (frees deferred until now are included). */
+  stopTrace(meta: Record<string, string | number> = {}): Trace {
+    const raw = bridgeOf(this).stopTrace() as RawTrace;
+    return new Trace(decodeTrace(raw, {
+      policy: this.policy === null ? 'NATIVE_POLICY' : this.policy.constructor?.name ?? 'policy',
+      pid: process.pid,
+      date: new Date().toISOString(),
+      ...meta,
+    }));
+  }
+
+  /** The last exception a policy call threw (or the TypeError for an unusable result). */
+  get lastPolicyError(): unknown {
+    return bridgeOf(this).lastPolicyError;
+  }
+}
+
+/** @internal The native bridge of an allocator (tests and sibling modules only). */
+export function bridgeOf(allocator: HostAllocator): Native.AllocatorBridge {
+  const bridge = bridges.get(allocator);
+  if (!bridge) throw new TypeError('Illegal invocation');
+  return bridge;
+}
+
+/** The native bridge behind an `{ allocator }` option (undefined/null: the driver's own). */
+export function allocatorOption(options: unknown, name: string): { allocator: HostAllocator | null; bridge: Native.AllocatorBridge | null } {
+  if (options === undefined) return { allocator: null, bridge: null };
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected an options object like { allocator } for ${name} but received ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'allocator') throw new TypeError(`Unknown option ${name}.${key}: expected allocator`);
+  }
+  const allocator = (options as { allocator?: unknown }).allocator;
+  if (allocator === undefined || allocator === null) return { allocator: null, bridge: null };
+  if (!(allocator instanceof HostAllocator)) {
+    throw new TypeError(`Expected a HostAllocator for ${name}.allocator but received ${describe(allocator)}`);
+  }
+  return { allocator, bridge: bridgeOf(allocator) };
+}
+
+function checkPolicy(policy: unknown): asserts policy is AllocatorPolicy {
+  if (policy === null || typeof policy !== 'object') {
+    throw new TypeError(`Expected an allocator policy object for policy but received ${describe(policy)}`);
+  }
+  const p = policy as Record<string, unknown>;
+  for (const name of ['allocate', 'free']) {
+    if (typeof p[name] !== 'function') {
+      throw new TypeError(`Expected a function for policy.${name} but received ${describe(p[name])}`);
+    }
+  }
+  for (const name of ['reallocate', 'internalAllocation', 'internalFree']) {
+    if (p[name] !== undefined && typeof p[name] !== 'function') {
+      throw new TypeError(`Expected a function or undefined for policy.${name} but received ${describe(p[name])}`);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// The one place the native module is loaded. Everything native goes through this
+// typed handle (contract.ts is the contract).
+import type * as Native from './contract';
+import { PACKAGE_ROOT } from './paths';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const nodeGypBuild: (root: string) => unknown = require('node-gyp-build');
+
+const native = nodeGypBuild(PACKAGE_ROOT) as typeof Native;
+
+// node-addon-api unwraps `this` without checking its class: a method of one wrapped
+// class called on an object of another would reinterpret it. Every method and
+// accessor of the native classes first checks `this` (arguments are checked natively
+// with type tags, native/addon_data.h UnwrapAs).
+function guardThis(classes: Record<string, unknown>): void {
+  for (const cls of Object.values(classes)) {
+    if (typeof cls !== 'function' || typeof cls.prototype !== 'object') continue;
+    const proto = cls.prototype as object;
+    const check = (self: unknown) => {
+      if (!(self instanceof (cls as new () => object))) throw new TypeError('Illegal invocation');
+    };
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const desc = Object.getOwnPropertyDescriptor(proto, key)!;
+      if (key === 'constructor' || !desc.configurable) continue;
+      if (typeof desc.value === 'function') {
+        const method = desc.value as (...args: unknown[]) => unknown;
+        desc.value = function (this: unknown, ...args: unknown[]) {
+          check(this);
+          return method.apply(this, args);
+        };
+      } else if (desc.get) {
+        const get = desc.get;
+        desc.get = function (this: unknown) {
+          check(this);
+          return get.call(this);
+        };
+      } else {
+        continue;
+      }
+      Object.defineProperty(proto, key, desc);
+    }
+  }
+}
+guardThis(native as unknown as Record<string, unknown>);
+
+export default native;
+export type { Native };

@@ -1,0 +1,158 @@
+// The trace file: a trace taken in one process, reported in another. JSON, versioned:
+//
+//   {
+//     "format": "vkalloc-trace", "version": 1,
+//     "meta": { "driver": "...", ... },          free text (strings and numbers)
+//     "count": 1234,                             events in each column
+//     "dropped": 0,                              events the recorder could not keep
+//     "commands": ["none", "vkCreateInstance", ...],
+//     "objects": [{ "id": 0, ... }, { "id": 1, "type": "Instance", "createdBy": "vkCreateInstance",
+//                  "createdAt": 2, "destroyedAt": 99, "parent": 0 }, ...],
+//     "callSites": { "<seq of a command-begin>": "at main (app.js:3:7)", ... },
+//     "columns": { "seq": [...], "time": [...], "kind": [...], "scope": [...], "flags": [...], "size": [...],
+//                  "alignment": [...], "address": [...], "oldAddress": [...], "command": [...],
+//                  "thread": [...], "object": [...] }
+//   }
+//
+// Each column is an array of `count` numbers with the meaning given in lib/trace-format.ts
+// (addresses are exact: below 2^53). A reader refuses other formats and versions rather
+// than guess; a new version number means a change an old reader would misread.
+import * as fs from 'fs';
+import { ALLOCATION_SCOPES } from '../allocator/policy';
+import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
+import { describe } from '../util/is';
+
+type ColumnName = 'seq' | 'time' | 'kind' | 'scope' | 'flags' | 'size' | 'alignment' | 'address' | 'oldAddress' |
+  'command' | 'thread' | 'object';
+type ColumnArray = Float64Array | Uint8Array | Uint16Array | Uint32Array;
+
+/** Each column's typed array, and the largest value it may hold (beyond that the file is corrupt). */
+const COLUMNS: Record<ColumnName, { make: (values: number[]) => ColumnArray; max: number; integer: boolean }> = {
+  seq: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  time: { make: (v) => Float64Array.from(v), max: Number.MAX_VALUE, integer: false },
+  kind: { make: (v) => Uint8Array.from(v), max: EVENT_KINDS.length - 1, integer: true },
+  scope: { make: (v) => Uint8Array.from(v), max: ALLOCATION_SCOPES.length - 1, integer: true },
+  flags: { make: (v) => Uint8Array.from(v), max: 255, integer: true },
+  // command-end stores a VkResult here, which can be negative.
+  size: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  alignment: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  address: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  oldAddress: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  command: { make: (v) => Uint16Array.from(v), max: 0xffff, integer: true },
+  thread: { make: (v) => Uint8Array.from(v), max: 255, integer: true },
+  object: { make: (v) => Uint32Array.from(v), max: 0xffffffff, integer: true },
+};
+const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+
+export interface TraceFile {
+  format: typeof TRACE_FORMAT;
+  version: typeof TRACE_VERSION;
+  meta: Record<string, string | number>;
+  count: number;
+  dropped: number;
+  commands: string[];
+  objects: TraceObject[];
+  callSites: Record<number, string>;
+  columns: Record<ColumnName, number[]>;
+}
+
+/** The file's JSON value for a trace. */
+export function encodeTrace(data: TraceData): TraceFile {
+  return {
+    format: TRACE_FORMAT, version: TRACE_VERSION, meta: data.meta, count: data.count, dropped: data.dropped,
+    commands: data.commands, objects: data.objects, callSites: data.callSites,
+    columns: Object.fromEntries(COLUMN_NAMES.map((name) => [name, Array.from(data[name])])) as Record<ColumnName, number[]>,
+  };
+}
+
+/** Checks a parsed trace file and builds its TraceData; `source` names it in errors. */
+export function decodeTrace(value: unknown, source: string): TraceData {
+  const bad: (what: string) => never = (what) => {
+    throw new Error(`${source} is not a valid vkalloc trace: ${what}`);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad(`expected a JSON object but found ${describe(value)}`);
+  const file = value as Record<string, unknown>;
+  if (file.format !== TRACE_FORMAT) {
+    throw new Error(`${source} is not a vkalloc trace: expected "format": "${TRACE_FORMAT}" but found ${describe(file.format)}`);
+  }
+  if (file.version !== TRACE_VERSION) {
+    throw new Error(`${source} is a vkalloc trace of version ${describe(file.version)}; this vkalloc reads version ${TRACE_VERSION} only`);
+  }
+  const count = file.count;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) bad(`expected "count" to be a non-negative integer but found ${describe(count)}`);
+  const dropped = file.dropped;
+  if (typeof dropped !== 'number' || !Number.isInteger(dropped) || dropped < 0) bad(`expected "dropped" to be a non-negative integer but found ${describe(dropped)}`);
+
+  const meta = file.meta ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) ||
+      Object.values(meta).some((v) => typeof v !== 'string' && typeof v !== 'number')) {
+    bad('expected "meta" to be an object of strings and numbers');
+  }
+  const commands = file.commands;
+  if (!Array.isArray(commands) || commands.length === 0 || commands.some((c) => typeof c !== 'string')) {
+    bad('expected "commands" to be a non-empty array of command names');
+  }
+  const objects = decodeObjects(file.objects, bad);
+  const callSites = file.callSites ?? {};
+  if (typeof callSites !== 'object' || callSites === null || Array.isArray(callSites) ||
+      Object.entries(callSites).some(([seq, site]) => !/^\d+$/.test(seq) || typeof site !== 'string')) {
+    bad('expected "callSites" to be an object of strings by seq');
+  }
+
+  const columns = file.columns;
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns)) bad(`expected "columns" to be an object but found ${describe(columns)}`);
+  const limits: Partial<Record<ColumnName, number>> = { command: (commands as string[]).length - 1, object: objects.length - 1 };
+  const decoded = {} as Record<ColumnName, ColumnArray>;
+  for (const name of COLUMN_NAMES) {
+    const values = (columns as Record<string, unknown>)[name];
+    if (!Array.isArray(values)) bad(`column "${name}" is missing`);
+    if (values.length !== count) bad(`column "${name}" has ${values.length} entries but "count" is ${count}`);
+    const { integer, make } = COLUMNS[name];
+    const max = limits[name] ?? COLUMNS[name].max;
+    const min = name === 'size' ? -Number.MAX_SAFE_INTEGER : 0;
+    const at = values.findIndex((v) => typeof v !== 'number' || (integer && !Number.isInteger(v)) || !(v >= min && v <= max));
+    if (at >= 0) bad(`column "${name}"[${at}] is ${describe(values[at])}, expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+    decoded[name] = make(values as number[]);
+  }
+  return {
+    format: TRACE_FORMAT, version: TRACE_VERSION, meta: meta as Record<string, string | number>, count, dropped,
+    commands: commands as string[], objects, callSites: callSites as Record<number, string>,
+    ...(decoded as unknown as Pick<TraceData, ColumnName>),
+  };
+}
+
+function decodeObjects(value: unknown, bad: (what: string) => never): TraceObject[] {
+  if (!Array.isArray(value) || value.length === 0) bad('expected "objects" to be a non-empty array (objects[0] is a placeholder)');
+  const list = value as unknown[];
+  list.forEach((o, i) => {
+    const x = o as Record<string, unknown>;
+    const seqOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+    const ok = o !== null && typeof o === 'object' && x.id === i && typeof x.type === 'string' && typeof x.createdBy === 'string' &&
+      typeof x.createdAt === 'number' && seqOrNull(x.destroyedAt) && typeof x.parent === 'number' &&
+      Number.isInteger(x.parent) && (x.parent as number) >= 0 && (x.parent as number) < list.length;
+    if (!ok) bad(`objects[${i}] should be { id: ${i}, type, createdBy, createdAt, destroyedAt, parent } but is ${JSON.stringify(o)?.slice(0, 120)}`);
+  });
+  return list as TraceObject[];
+}
+
+export function writeTraceFile(data: TraceData, path: string): void {
+  fs.writeFileSync(path, JSON.stringify(encodeTrace(data)) + '\n');
+}
+
+export function readTraceFile(path: string): TraceData {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
+      : `Cannot read trace file ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not a vkalloc trace: it is not JSON (${(e as Error).message})`);
+  }
+  return decodeTrace(value, path);
+}

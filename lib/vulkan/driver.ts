@@ -1,0 +1,91 @@
+// Which Vulkan driver (ICD) an instance uses. The choice becomes VK_DRIVER_FILES /
+// VK_ICD_FILENAMES for the duration of vkCreateInstance (native/instance.cc), which
+// is when the loader enumerates drivers.
+import * as fs from 'fs';
+import * as path from 'path';
+import { packagePath } from '../native/paths';
+
+export type DriverChoice = 'auto' | 'lavapipe' | 'swiftshader' | (string & {});
+
+export interface DriverSelection {
+  choice: DriverChoice;
+  /** ICD manifests handed to the loader; null: the loader's own search (every installed driver). */
+  icdFiles: string[] | null;
+}
+
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armhf' };
+
+/** Where the loader looks for ICD manifests on Linux. */
+export function icdSearchDirs(): string[] {
+  const xdgData = (process.env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':').filter(Boolean);
+  const xdgConfig = (process.env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter(Boolean);
+  const dirs = [...xdgConfig, '/etc', ...xdgData].map((d) => path.join(d, 'vulkan', 'icd.d'));
+  return [...new Set(dirs)];
+}
+
+export function findLavapipe(): string | null {
+  const preferred = `lvp_icd.${ARCH[process.arch] ?? process.arch}.json`;
+  for (const dir of icdSearchDirs()) {
+    const exact = path.join(dir, preferred);
+    if (fs.existsSync(exact)) return exact;
+  }
+  for (const dir of icdSearchDirs()) {
+    const any = safeList(dir).find((f) => /^lvp_icd\..*\.json$/.test(f));
+    if (any) return path.join(dir, any);
+  }
+  return null;
+}
+
+/** The project's cache (filled by `node scripts/setup.js --for-tests`), then Chromium's copy. */
+export function swiftshaderCandidates(): string[] {
+  const fromEnv = process.env.VKALLOC_SWIFTSHADER_ICD;
+  return [
+    ...(fromEnv ? [fromEnv] : []),
+    packagePath('.cache', 'swiftshader', 'vk_swiftshader_icd.json'),
+    '/usr/lib/chromium/vk_swiftshader_icd.json',
+  ];
+}
+
+export function findSwiftshader(): string | null {
+  return swiftshaderCandidates().find((f) => fs.existsSync(f)) ?? null;
+}
+
+export function resolveDriver(choice: DriverChoice): DriverSelection {
+  switch (choice) {
+    case 'auto':
+      return { choice, icdFiles: null };
+    case 'lavapipe': {
+      const icd = findLavapipe();
+      if (!icd) {
+        throw new Error(`lavapipe's ICD manifest (lvp_icd.*.json) was not found in ${icdSearchDirs().join(', ')}: ` +
+          'install it with: apt-get install mesa-vulkan-drivers');
+      }
+      return { choice, icdFiles: [icd] };
+    }
+    case 'swiftshader': {
+      const icd = findSwiftshader();
+      if (!icd) {
+        throw new Error(`SwiftShader's ICD manifest was not found (looked at ${swiftshaderCandidates().join(', ')}): ` +
+          'run `node scripts/setup.js --for-tests` to extract it from Debian\'s chromium-common, ' +
+          'or set VKALLOC_SWIFTSHADER_ICD to a vk_swiftshader_icd.json');
+      }
+      return { choice, icdFiles: [icd] };
+    }
+    default: {
+      if (!choice.endsWith('.json')) {
+        throw new RangeError(`Expected 'auto', 'lavapipe', 'swiftshader' or a path to an ICD .json for driver but received ${JSON.stringify(choice)}`);
+      }
+      const icd = path.resolve(choice);
+      if (!fs.existsSync(icd)) throw new Error(`The ICD manifest given as driver does not exist: ${icd}`);
+      return { choice, icdFiles: [icd] };
+    }
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}

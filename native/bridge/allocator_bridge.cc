@@ -1,0 +1,691 @@
+#include "bridge/allocator_bridge.h"
+#include <algorithm>
+#include "core/aligned_allocator.h"
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace vkalloc {
+
+namespace {
+
+bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+struct HandleScope {
+  explicit HandleScope(napi_env env) : env(env) { napi_open_handle_scope(env, &scope); }
+  ~HandleScope() { napi_close_handle_scope(env, scope); }
+  napi_env env;
+  napi_handle_scope scope = nullptr;
+};
+
+napi_ref MakeRef(napi_env env, napi_value v) {
+  napi_ref ref = nullptr;
+  napi_create_reference(env, v, 1, &ref);
+  return ref;
+}
+
+// Holds any JS value (a policy may throw a primitive) in a one-element array.
+Napi::ObjectReference HoldValue(napi_env env, napi_value v) {
+  Napi::Array holder = Napi::Array::New(env, 1);
+  holder.Set(0u, Napi::Value(env, v));
+  return Napi::Persistent(static_cast<Napi::Object>(holder));
+}
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Napi::Function AllocatorBridge::Define(Napi::Env env) {
+  return DefineClass(env, "AllocatorBridge",
+                     {
+                         InstanceMethod<&AllocatorBridge::Stats>("stats", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableValidation", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
+                         InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),
+                         InstanceAccessor<&AllocatorBridge::IoArray>("io", napi_configurable),
+                     });
+}
+
+AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<AllocatorBridge>(info), data_(AddonData::Get(info.Env())), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  TagAs<AllocatorBridge>(env, info.This().As<Napi::Object>());
+  std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (mode != "js" && mode != "native") throw Napi::TypeError::New(env, "Expected 'js' or 'native' for mode");
+  native_ = mode == "native";
+  if (!native_) {
+    void* bytes = nullptr;
+    napi_value buffer;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_arraybuffer(env, io::kLength * sizeof(double), &bytes, &buffer));
+    io_ = static_cast<double*>(bytes);
+    std::fill(io_, io_ + io::kLength, 0.0);
+    ioBuffer_ = MakeRef(env, buffer);
+  }
+  callbacks_.pUserData = this;
+  callbacks_.pfnAllocation = &AllocatorBridge::Allocation;
+  callbacks_.pfnReallocation = &AllocatorBridge::Reallocation;
+  callbacks_.pfnFree = &AllocatorBridge::Free;
+  callbacks_.pfnInternalAllocation = &AllocatorBridge::InternalAllocation;
+  callbacks_.pfnInternalFree = &AllocatorBridge::InternalFree;
+  data_->bridges.push_back(this);
+}
+
+AllocatorBridge::~AllocatorBridge() {
+  auto& bridges = data_->bridges;
+  bridges.erase(std::remove(bridges.begin(), bridges.end(), this), bridges.end());
+  // Every object created with this bridge is destroyed by now (they hold it alive).
+  // Blocks a driver leaked: native ones are ours to free; policy ones live in the
+  // policy's chunks, which go with the policy.
+  for (auto& [address, block] : registry_.LiveBlocks()) {
+    if (block.owner == Owner::Native) AlignedFree(reinterpret_cast<void*>(address));
+  }
+  if (dispatcher_) napi_delete_reference(env_, dispatcher_);
+  if (ioBuffer_) napi_delete_reference(env_, ioBuffer_);
+}
+
+// ---- trampolines: C entry points handed to the driver -------------------------
+
+void* VKAPI_PTR AllocatorBridge::Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope) {
+  return static_cast<AllocatorBridge*>(user)->OnAllocation(size, alignment, scope, false);
+}
+
+void* VKAPI_PTR AllocatorBridge::Reallocation(void* user, void* original, size_t size, size_t alignment,
+                                             VkSystemAllocationScope scope) {
+  return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
+}
+
+void VKAPI_PTR AllocatorBridge::Free(void* user, void* memory) {
+  static_cast<AllocatorBridge*>(user)->OnFree(memory, false);
+}
+
+void VKAPI_PTR AllocatorBridge::InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
+                                                  VkSystemAllocationScope scope) {
+  static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
+}
+
+void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternalAllocationType type,
+                                            VkSystemAllocationScope scope) {
+  static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
+}
+
+// ---- callback logic -------------------------------------------------------------
+
+bool AllocatorBridge::CanCallJs() const {
+  return dispatcher_ && data_->OnJsThread() && data_->jsCallable && data_->policyDepth == 0;
+}
+
+const char* AllocatorBridge::CurrentCommand() const {
+  if (!data_->OnJsThread() || !data_->currentCommand) return kNoCommand;
+  return data_->currentCommand;
+}
+
+uint32_t AllocatorBridge::CurrentCommandSeq() const {
+  return data_->OnJsThread() ? data_->currentCommandSeq : 0;
+}
+
+void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope,
+                                    bool asReallocation) {
+  if (!asReallocation) registry_.CountCall(CallKind::Allocate, !data_->OnJsThread());
+  const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
+  const bool onJs = CanCallJs();
+  Block request{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
+                onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  if (validator_) {
+    CheckContext(0, size);
+    CheckScope(scope, 0, size);
+  }
+  if (!IsPowerOfTwo(alignment)) {
+    registry_.CountBadAlignment();
+    registry_.CountFailure(kind, request);
+    if (validator_) validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), 0, size,
+                                       "alignment " + std::to_string(alignment) + " is not a power of two");
+    return nullptr;
+  }
+  void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
+  if (!p) {
+    registry_.CountFailure(kind, request);
+    return nullptr;
+  }
+  if (!registry_.Insert(p, request)) {
+    RejectLiveAddress(p, "allocate", kind, request);
+    return nullptr;
+  }
+  if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
+  return p;
+}
+
+void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignment, VkSystemAllocationScope scope) {
+  registry_.CountCall(CallKind::Reallocate, !data_->OnJsThread());
+  // The spec's rules: NULL original acts as allocation, size 0 as free.
+  if (!original) return OnAllocation(size, alignment, scope, true);
+  if (size == 0) {
+    OnFree(original, true);
+    return nullptr;
+  }
+  const bool onJs = CanCallJs();
+  Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
+             onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  const uintptr_t from = reinterpret_cast<uintptr_t>(original);
+  if (validator_) {
+    CheckContext(from, size);
+    CheckScope(scope, from, size);
+  }
+  Block old;
+  if (!registry_.Find(original, &old)) {
+    registry_.CountUnknownPointer(CallKind::Reallocate, original, next.command);
+    registry_.CountFailure(CallKind::Reallocate, next);
+    if (validator_) {
+      const bool freed = validator_->WasFreed(from);
+      validator_->Report(freed ? Violation::ReallocFreed : Violation::ReallocUnknown, next.command,
+                         !data_->OnJsThread(), from, size,
+                         freed ? "reallocation of a block already freed" : "reallocation of a pointer never handed out");
+    }
+    return nullptr;
+  }
+  if (!IsPowerOfTwo(alignment)) {
+    registry_.CountBadAlignment();
+    registry_.CountFailure(CallKind::Reallocate, next);
+    if (validator_) validator_->Report(Violation::BadAlignment, next.command, !data_->OnJsThread(), from, size,
+                                       "alignment " + std::to_string(alignment) + " is not a power of two");
+    return nullptr;
+  }
+  if (validator_ && old.alignment != alignment) {
+    validator_->Report(Violation::ReallocAlignmentChange, next.command, !data_->OnJsThread(), from, size,
+                       "reallocated with alignment " + std::to_string(alignment) + ", allocated with " +
+                           std::to_string(old.alignment));
+  }
+  void* p;
+  if (onJs && old.owner == Owner::Policy && policyReallocates_ && old.alignment == alignment) {
+    // The policy resizes its own block; on failure the old block stays. (A driver that
+    // changes the alignment breaks the spec's rule; it is served by allocate-copy-free,
+    // which honours the new alignment, rather than refused.)
+    p = PolicyReallocate(original, size, alignment, scope);
+    if (!p) {
+      registry_.CountFailure(CallKind::Reallocate, next);
+      return nullptr;
+    }
+    if (!registry_.Replace(original, p, next)) {
+      RejectLiveAddress(p, "reallocate", CallKind::Reallocate, next);
+      return nullptr;
+    }
+    if (validator_) NoteMove(from, p);
+    return p;
+  }
+  if (!onJs && old.owner == Owner::Native && old.alignment == alignment) {
+    p = AlignedReallocate(original, size, alignment);
+    if (!p) {
+      registry_.CountFailure(CallKind::Reallocate, next);
+      return nullptr;
+    }
+    registry_.Replace(original, p, next);
+    if (validator_) NoteMove(from, p);
+    return p;
+  }
+  // Allocate, copy, free: for policies without reallocate, and blocks changing owner
+  // (a native block reaching JS, or a policy block resized off-thread).
+  p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
+  if (!p) {
+    registry_.CountFailure(CallKind::Reallocate, next);  // the old block stays valid and unchanged
+    return nullptr;
+  }
+  if (!registry_.Replace(original, p, next)) {
+    RejectLiveAddress(p, "allocate", CallKind::Reallocate, next);
+    return nullptr;
+  }
+  std::memcpy(p, original, std::min(old.size, size));
+  ReleaseBlock(original, old, onJs);
+  if (validator_) NoteMove(from, p);
+  return p;
+}
+
+void AllocatorBridge::NoteMove(uintptr_t from, void* to) {
+  if (reinterpret_cast<uintptr_t>(to) == from) return;
+  validator_->Freed(from);
+  validator_->Allocated(reinterpret_cast<uintptr_t>(to));
+}
+
+void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
+  if (!asReallocation) registry_.CountCall(CallKind::Free, !data_->OnJsThread());
+  if (!memory) {  // freeing NULL is allowed and does nothing (but a trace shows the call)
+    if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand());
+    return;
+  }
+  const uintptr_t address = reinterpret_cast<uintptr_t>(memory);
+  if (validator_) CheckContext(address, 0);
+  Block block;
+  if (!registry_.Remove(memory, CurrentCommand(), &block)) {
+    // Never handed out, or already freed: leave it alone.
+    registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
+    if (validator_) {
+      const bool freed = validator_->WasFreed(address);
+      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, CurrentCommand(),
+                         !data_->OnJsThread(), address, 0,
+                         freed ? "free of a block already freed" : "free of a pointer never handed out");
+    }
+    return;
+  }
+  if (validator_) validator_->Freed(address);
+  ReleaseBlock(memory, block, CanCallJs());
+}
+
+void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) {
+  if (block.owner == Owner::Native) {
+    AlignedFree(memory);
+  } else if (onJs) {
+    DeferPolicyFree(memory);
+  } else {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    queued_.push_back(memory);
+    hasQueued_.store(true, std::memory_order_release);
+  }
+}
+
+void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocationType type,
+                                 VkSystemAllocationScope scope) {
+  registry_.CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree, !data_->OnJsThread());
+  registry_.Internal(allocate, size, scope, CurrentCommand());
+  if (validator_) {
+    CheckContext(0, size);
+    CheckScope(scope, 0, size);
+    if (type != VK_INTERNAL_ALLOCATION_TYPE_EXECUTABLE) {
+      validator_->Report(Violation::InvalidInternalType, CurrentCommand(), !data_->OnJsThread(), 0, size,
+                         "internal allocation type " + std::to_string(static_cast<int>(type)));
+    }
+    if (!validator_->Internal(allocate, size, scope)) {
+      validator_->Report(Violation::NegativeInternalTotal, CurrentCommand(), !data_->OnJsThread(), 0, size,
+                         std::string("internal frees exceed internal allocations in scope ") +
+                             (scope >= 0 && scope < kScopeCount ? kScopeNames[scope] : "?"));
+    }
+  }
+  if (!CanCallJs()) return;
+  HandleScope hs(env_);
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  Dispatch(allocate ? io::kInternalAllocate : io::kInternalFree);
+}
+
+// ---- validation --------------------------------------------------------------------
+
+void AllocatorBridge::CheckContext(uintptr_t address, uint64_t size) {
+  // The spec: only during a command, only on the thread that called it.
+  if (data_->OnJsThread()) {
+    if (!data_->currentCommand) {
+      validator_->Report(Violation::OutsideCommand, kNoCommand, false, address, size,
+                         "callback on the JS thread while no Vulkan command runs");
+    }
+  } else if (data_->commandRunning.load(std::memory_order_relaxed)) {
+    validator_->Report(Violation::WrongThread, kNoCommand, true, address, size,
+                       "callback from another thread while a command runs on the JS thread");
+  } else {
+    validator_->Report(Violation::OutsideCommand, kNoCommand, true, address, size,
+                       "callback from another thread while no Vulkan command runs");
+  }
+}
+
+void AllocatorBridge::CheckScope(int scope, uintptr_t address, uint64_t size) {
+  if (scope < 0 || scope >= kScopeCount) {
+    validator_->Report(Violation::InvalidScope, CurrentCommand(), !data_->OnJsThread(), address, size,
+                       "allocation scope " + std::to_string(scope));
+  }
+}
+
+Napi::Object AllocatorBridge::ViolationObject(Napi::Env env, const ViolationRecord& v) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", kViolationNames[static_cast<int>(v.kind)]);
+  o.Set("command", v.command);
+  o.Set("object", v.object ? Napi::Value(Napi::String::New(env, std::string(v.objectType) + "#" + std::to_string(v.object)))
+                           : env.Null());
+  o.Set("thread", v.offThread ? "other" : "js");
+  o.Set("address", static_cast<double>(v.address));
+  o.Set("size", static_cast<double>(v.size));
+  o.Set("detail", v.detail);
+  return o;
+}
+
+Napi::Value AllocatorBridge::EnableValidation(const Napi::CallbackInfo& info) {
+  if (!validator_) validator_ = std::make_unique<Validator>();
+  throwOnViolation_ = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
+// violations(take: boolean) -> [{ kind, command, object, thread, address, size, detail }]
+Napi::Value AllocatorBridge::Violations(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!validator_) return Napi::Array::New(env, 0);
+  std::vector<ViolationRecord> list = info[0].ToBoolean().Value() ? validator_->Take() : validator_->Snapshot();
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); i++) out.Set(static_cast<uint32_t>(i), ViolationObject(env, list[i]));
+  return out;
+}
+
+// ---- calling the policy (JS thread only) -----------------------------------------
+
+napi_value AllocatorBridge::Dispatch(io::Op op) {
+  MoveQueuedFrees();
+  io_[io::kOp] = op;
+  napi_value result = nullptr, recv = nullptr, fn = nullptr;
+  napi_get_undefined(env_, &recv);
+  napi_get_reference_value(env_, dispatcher_, &fn);
+  data_->policyDepth++;
+  napi_status status = napi_call_function(env_, recv, fn, 0, nullptr, &result);
+  data_->policyDepth--;
+  if (io_[io::kErrorCount] > 0) CollectFreeErrors();
+  if (status == napi_ok) return result;
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env_, &error);
+    RecordPolicyError(error);
+  } else {
+    RecordPolicyError("the allocator policy could not be called", false);
+  }
+  return nullptr;
+}
+
+void* AllocatorBridge::PolicyAllocate(size_t size, size_t alignment, int scope) {
+  HandleScope hs(env_);
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kAlignment] = static_cast<double>(alignment);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  napi_value result = Dispatch(io::kAllocate);
+  return result ? AcceptAddress(result, "allocate", size, alignment) : nullptr;
+}
+
+void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alignment, int scope) {
+  HandleScope hs(env_);
+  io_[io::kAddress] = static_cast<double>(reinterpret_cast<uintptr_t>(original));
+  io_[io::kSize] = static_cast<double>(size);
+  io_[io::kAlignment] = static_cast<double>(alignment);
+  io_[io::kScope] = scope < kScopeCount ? scope : 0;
+  napi_value result = Dispatch(io::kReallocate);
+  return result ? AcceptAddress(result, "reallocate", size, alignment) : nullptr;
+}
+
+void AllocatorBridge::DeferPolicyFree(void* memory) {
+  int count = static_cast<int>(io_[io::kFreeCount]);
+  if (count == io::kFreeCapacity) {
+    FlushFrees();
+    count = 0;
+  }
+  io_[io::kFreesStart + count] = static_cast<double>(reinterpret_cast<uintptr_t>(memory));
+  io_[io::kFreeCount] = count + 1;
+}
+
+void AllocatorBridge::MoveQueuedFrees() {
+  if (!hasQueued_.load(std::memory_order_acquire)) return;
+  std::vector<void*> items;
+  {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    items.swap(queued_);
+    hasQueued_.store(false, std::memory_order_release);
+  }
+  for (void* p : items) {
+    int count = static_cast<int>(io_[io::kFreeCount]);
+    if (count == io::kFreeCapacity) {  // full: hand this batch over first
+      HandleScope hs(env_);
+      Dispatch(io::kFlush);
+      count = 0;
+    }
+    io_[io::kFreesStart + count] = static_cast<double>(reinterpret_cast<uintptr_t>(p));
+    io_[io::kFreeCount] = count + 1;
+  }
+}
+
+size_t AllocatorBridge::FlushFrees() {
+  if (!CanCallJs()) return 0;
+  if (io_[io::kFreeCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) return 0;  // never run JS over an exception on its way out
+  HandleScope hs(env_);
+  MoveQueuedFrees();
+  size_t count = static_cast<size_t>(io_[io::kFreeCount]);
+  if (count > 0) Dispatch(io::kFlush);
+  return count;
+}
+
+void AllocatorBridge::CollectFreeErrors() {
+  // The dispatcher keeps free() exceptions in its `errors` array (a free has no
+  // result to fail with); they are recorded like any other policy error.
+  io_[io::kErrorCount] = 0;
+  HandleScope hs(env_);
+  napi_value fn, errors;
+  napi_get_reference_value(env_, dispatcher_, &fn);
+  if (napi_get_named_property(env_, fn, "errors", &errors) != napi_ok) return;
+  uint32_t length = 0;
+  napi_get_array_length(env_, errors, &length);
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value e;
+    napi_get_element(env_, errors, i, &e);
+    RecordPolicyError(e);
+  }
+  napi_value zero;
+  napi_create_uint32(env_, 0, &zero);
+  napi_set_named_property(env_, errors, "length", zero);
+}
+
+void AllocatorBridge::RecordPolicyError(napi_value error) {
+  policyErrors_++;
+  try {  // no C++ exception may cross the driver's frames
+    lastError_ = HoldValue(env_, error);
+    if (data_->commandPolicyError.IsEmpty()) data_->commandPolicyError = HoldValue(env_, error);
+  } catch (...) {
+  }
+}
+
+void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeError) {
+  napi_value msg, error;
+  napi_create_string_utf8(env_, message.c_str(), message.size(), &msg);
+  if (typeError) napi_create_type_error(env_, nullptr, msg, &error);
+  else napi_create_error(env_, nullptr, msg, &error);
+  RecordPolicyError(error);
+}
+
+void AllocatorBridge::RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request) {
+  registry_.CountFailure(kind, request);
+  RecordPolicyError(std::string("Allocator policy ") + method + "() returned " +
+                        Hex(reinterpret_cast<uintptr_t>(p)) + ", an address that is already live",
+                    false);
+}
+
+void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment) {
+  double v = 0;
+  std::string problem;
+  if (napi_get_value_double(env_, result, &v) != napi_ok) {
+    napi_valuetype type;
+    napi_typeof(env_, result, &type);
+    problem = type == napi_bigint ? "a bigint" : type == napi_undefined ? "undefined" : "a non-number";
+  } else if (v == 0) {
+    return nullptr;  // the policy's own, ordinary failure
+  } else if (!(v > 0 && v <= 9007199254740992.0 && std::floor(v) == v)) {
+    problem = std::to_string(v);
+  } else if (static_cast<uint64_t>(v) % alignment != 0) {
+    problem = Hex(static_cast<uint64_t>(v)) + ", which is not aligned to " + std::to_string(alignment);
+  }
+  if (problem.empty()) return reinterpret_cast<void*>(static_cast<uintptr_t>(v));
+  RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(size) + ", " +
+                        std::to_string(alignment) + ") returned " + problem +
+                        ": expected 0 (failure) or an address aligned to " + std::to_string(alignment),
+                    true);
+  return nullptr;
+}
+
+// ---- JS-facing methods ------------------------------------------------------------
+
+namespace {
+
+Napi::Object CallCounts(Napi::Env env, const uint64_t* counts) {
+  Napi::Object o = Napi::Object::New(env);
+  const char* names[] = {"allocate", "reallocate", "free", "internalAllocate", "internalFree"};
+  for (int i = 0; i < static_cast<int>(CallKind::Count); i++) o.Set(names[i], static_cast<double>(counts[i]));
+  return o;
+}
+
+}  // namespace
+
+Napi::Value AllocatorBridge::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RegistrySnapshot s = registry_.Snapshot();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("liveCount", static_cast<double>(s.liveCount));
+  o.Set("liveBytes", static_cast<double>(s.liveBytes));
+  o.Set("peakCount", static_cast<double>(s.peakCount));
+  o.Set("peakBytes", static_cast<double>(s.peakBytes));
+  o.Set("nativeLiveCount", static_cast<double>(s.nativeLiveCount));
+  o.Set("calls", CallCounts(env, s.calls));
+  o.Set("offThreadCalls", CallCounts(env, s.offThreadCalls));
+  o.Set("failures", static_cast<double>(s.failures));
+  o.Set("unknownPointers", static_cast<double>(s.unknownPointers));
+  o.Set("badAlignments", static_cast<double>(s.badAlignments));
+  o.Set("policyErrors", static_cast<double>(policyErrors_));
+  {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    o.Set("pendingFrees", static_cast<double>(queued_.size()) + (io_ ? io_[io::kFreeCount] : 0));
+  }
+  Napi::Object scopes = Napi::Object::New(env);
+  for (int i = 0; i < kScopeCount; i++) {
+    const ScopeCounters& c = s.scopes[i];
+    Napi::Object so = Napi::Object::New(env);
+    so.Set("allocations", static_cast<double>(c.allocations));
+    so.Set("reallocations", static_cast<double>(c.reallocations));
+    so.Set("frees", static_cast<double>(c.frees));
+    so.Set("bytesAllocated", static_cast<double>(c.bytesAllocated));
+    so.Set("bytesFreed", static_cast<double>(c.bytesFreed));
+    so.Set("liveCount", static_cast<double>(c.liveCount));
+    so.Set("liveBytes", static_cast<double>(c.liveBytes));
+    so.Set("peakBytes", static_cast<double>(c.peakBytes));
+    so.Set("internalBytes", static_cast<double>(c.internalBytes));
+    scopes.Set(kScopeNames[i], so);
+  }
+  o.Set("scopes", scopes);
+  Napi::Array commands = Napi::Array::New(env, s.commands.size());
+  for (size_t i = 0; i < s.commands.size(); i++) {
+    const CommandCounters& c = s.commands[i];
+    Napi::Object co = Napi::Object::New(env);
+    co.Set("command", c.command);
+    co.Set("allocations", static_cast<double>(c.allocations));
+    co.Set("reallocations", static_cast<double>(c.reallocations));
+    co.Set("frees", static_cast<double>(c.frees));
+    co.Set("bytesAllocated", static_cast<double>(c.bytesAllocated));
+    co.Set("bytesFreed", static_cast<double>(c.bytesFreed));
+    co.Set("peakLiveBytes", static_cast<double>(c.peakLiveBytes));
+    commands.Set(static_cast<uint32_t>(i), co);
+  }
+  o.Set("commands", commands);
+  return o;
+}
+
+Napi::Value AllocatorBridge::LiveBlocks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto blocks = registry_.LiveBlocks();
+  std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Napi::Array out = Napi::Array::New(env, blocks.size());
+  for (size_t i = 0; i < blocks.size(); i++) {
+    const Block& b = blocks[i].second;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("address", static_cast<double>(blocks[i].first));
+    o.Set("size", static_cast<double>(b.size));
+    o.Set("alignment", static_cast<double>(b.alignment));
+    o.Set("scope", kScopeNames[b.scope < kScopeCount ? b.scope : 0]);
+    o.Set("owner", b.owner == Owner::Policy ? "policy" : "native");
+    o.Set("command", b.command);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+Napi::Value AllocatorBridge::Drain(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(FlushFrees()));
+}
+
+Napi::Value AllocatorBridge::IoArray(const Napi::CallbackInfo& info) {
+  if (!ioBuffer_) return info.Env().Null();
+  napi_value buffer, array;
+  napi_get_reference_value(env_, ioBuffer_, &buffer);
+  NAPI_THROW_IF_FAILED(info.Env(), napi_create_typedarray(env_, napi_float64_array, io::kLength, buffer, 0, &array),
+                       Napi::Value());
+  return Napi::Value(env_, array);
+}
+
+// startTrace({ capacity, maxEvents, grow, callSites }) (validated in lib/host-allocator.ts)
+Napi::Value AllocatorBridge::StartTrace(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  TraceOptions options;
+  options.capacity = static_cast<size_t>(o.Get("capacity").As<Napi::Number>().DoubleValue());
+  options.maxEvents = static_cast<size_t>(o.Get("maxEvents").As<Napi::Number>().DoubleValue());
+  options.grow = o.Get("grow").ToBoolean().Value();
+  options.callSites = o.Get("callSites").ToBoolean().Value();
+  if (registry_.Tracing()) throw Napi::Error::New(info.Env(), "A trace is already running on this allocator");
+  wantsCallSites_ = options.callSites;
+  registry_.StartTrace(options, data_->jsThread);
+  return info.Env().Undefined();
+}
+
+// stopTrace() -> { events: ArrayBuffer (count x 56 bytes), count, dropped, commands, objects, callSites }
+Napi::Value AllocatorBridge::StopTrace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FlushFrees();
+  std::unique_ptr<TraceRecorder> trace = registry_.StopTrace();
+  if (!trace) throw Napi::Error::New(env, "No trace is running on this allocator: call startTrace() first");
+  wantsCallSites_ = false;
+  trace->Finish();
+  const auto& events = trace->Events();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, events.size() * sizeof(TraceEvent));
+  if (!events.empty()) std::memcpy(buffer.Data(), events.data(), events.size() * sizeof(TraceEvent));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("events", buffer);
+  out.Set("count", static_cast<double>(events.size()));
+  out.Set("dropped", static_cast<double>(trace->Dropped()));
+  Napi::Array commands = Napi::Array::New(env, trace->Commands().size());
+  for (size_t i = 0; i < trace->Commands().size(); i++) commands.Set(static_cast<uint32_t>(i), trace->Commands()[i]);
+  out.Set("commands", commands);
+  Napi::Array objects = Napi::Array::New(env, trace->Objects().size());
+  for (size_t i = 0; i < trace->Objects().size(); i++) {
+    const TraceObjectRecord& r = trace->Objects()[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", static_cast<double>(i));
+    o.Set("type", r.type);
+    o.Set("createdBy", r.createdBy);
+    o.Set("createdAt", static_cast<double>(r.createdAt));
+    o.Set("destroyedAt", r.destroyedAt < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(r.destroyedAt)));
+    o.Set("parent", static_cast<double>(r.parent));
+    objects.Set(static_cast<uint32_t>(i), o);
+  }
+  out.Set("objects", objects);
+  Napi::Object callSites = Napi::Object::New(env);
+  for (const auto& [seq, site] : trace->CallSites()) callSites.Set(std::to_string(seq), site);
+  out.Set("callSites", callSites);
+  return out;
+}
+
+Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
+  if (native_ || dispatcher_) throw Napi::Error::New(info.Env(), "This bridge takes no (other) dispatcher");
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "Expected a function for dispatcher");
+  dispatcher_ = MakeRef(env_, info[0]);
+  policyReallocates_ = info[1].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
+Napi::Value AllocatorBridge::ResetCounters(const Napi::CallbackInfo& info) {
+  registry_.ResetCounters();
+  return info.Env().Undefined();
+}
+
+Napi::Value AllocatorBridge::LastPolicyError(const Napi::CallbackInfo& info) {
+  if (lastError_.IsEmpty()) return info.Env().Undefined();
+  return lastError_.Value().Get(0u);
+}
+
+}  // namespace vkalloc

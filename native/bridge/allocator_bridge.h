@@ -1,0 +1,135 @@
+// AllocatorBridge: one genuine VkAllocationCallbacks, at a stable address for the
+// bridge's whole life, whose function pointers trampoline into a JS policy.
+//
+// Threading (the spec says callbacks come only during a command, on its thread;
+// lavapipe frees from its queue-submit thread after vkQueueSubmit):
+//   - on the JS thread: the policy is called synchronously;
+//   - on any other thread: JS is never touched and nothing waits for the JS thread.
+//     Allocations are served natively (aligned_allocator.h); frees of policy blocks
+//     are queued and handed to the policy at the next JS-thread callback or command.
+//
+// Crossings into JS are the cost to watch (~100 ns each, against ~13 ns for a
+// malloc+free pair), so the policy is reached through one JS dispatcher function
+// (lib/policy-dispatcher.ts) that reads its arguments from a shared Float64Array:
+//   - allocate, reallocate and internal notifications: one call each;
+//   - free: no call. The address is appended to the shared array and the policy
+//     gets it at the start of the next call, at the end of the command, or when
+//     the array is full. The bridge's own record is updated at once, so statistics
+//     are exact; only the policy's memory is reserved a little longer.
+// Without a policy (NATIVE_POLICY) everything is served by the C++ allocator.
+#pragma once
+#include <napi.h>
+#include <vulkan/vulkan.h>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+#include "bridge/addon_data.h"
+#include "core/block_registry.h"
+#include "core/validator.h"
+
+namespace vkalloc {
+
+// The shared Float64Array's layout; lib/policy-dispatcher.ts mirrors it.
+namespace io {
+constexpr int kOp = 0, kSize = 1, kAlignment = 2, kScope = 3, kAddress = 4, kFreeCount = 5, kErrorCount = 6;
+constexpr int kFreesStart = 8;
+constexpr int kFreeCapacity = 1024;
+constexpr int kLength = kFreesStart + kFreeCapacity;
+enum Op { kAllocate = 1, kReallocate = 2, kFlush = 3, kInternalAllocate = 4, kInternalFree = 5 };
+}  // namespace io
+
+class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit AllocatorBridge(const Napi::CallbackInfo& info);
+  ~AllocatorBridge() override;
+
+  const VkAllocationCallbacks* Callbacks() const { return &callbacks_; }
+  BlockRegistry& Registry() { return registry_; }
+  // Null unless validation is on.
+  Validator* GetValidator() { return validator_.get(); }
+  bool ThrowsOnViolation() const { return throwOnViolation_; }
+  // A violation as a JS object { kind, command, object, thread, address, size, detail }.
+  static Napi::Object ViolationObject(Napi::Env env, const ViolationRecord& v);
+  bool WantsCallSites() const { return wantsCallSites_; }
+  // Hands every deferred and queued free to the policy; JS thread only. Returns how many.
+  size_t FlushFrees();
+
+ private:
+  static void* VKAPI_PTR Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope);
+  static void* VKAPI_PTR Reallocation(void* user, void* original, size_t size, size_t alignment,
+                                      VkSystemAllocationScope scope);
+  static void VKAPI_PTR Free(void* user, void* memory);
+  static void VKAPI_PTR InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
+                                           VkSystemAllocationScope scope);
+  static void VKAPI_PTR InternalFree(void* user, size_t size, VkInternalAllocationType type,
+                                     VkSystemAllocationScope scope);
+
+  void* OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope, bool asReallocation);
+  void* OnReallocation(void* original, size_t size, size_t alignment, VkSystemAllocationScope scope);
+  void OnFree(void* memory, bool asReallocation);
+  void OnInternal(bool allocate, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope);
+
+  // True when this callback may call the policy: JS thread, environment alive,
+  // not already inside a policy call, and there is a JS policy.
+  bool CanCallJs() const;
+  const char* CurrentCommand() const;
+  uint32_t CurrentCommandSeq() const;
+  // Runs the dispatcher for io_[kOp]; returns its result, or nullptr after recording a throw.
+  napi_value Dispatch(io::Op op);
+  void* PolicyAllocate(size_t size, size_t alignment, int scope);
+  void* PolicyReallocate(void* original, size_t size, size_t alignment, int scope);
+  void DeferPolicyFree(void* memory);
+  void MoveQueuedFrees();  // off-thread queue -> shared array (JS thread)
+  void CollectFreeErrors();
+  // Checks what allocate/reallocate returned; a rejection is recorded as a TypeError.
+  void* AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment);
+  // A policy handed out an address the driver still holds: refused, recorded.
+  void RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request);
+  void RecordPolicyError(napi_value error);
+  void RecordPolicyError(const std::string& message, bool typeError);
+  void ReleaseBlock(void* memory, const Block& block, bool onJs);
+
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value LiveBlocks(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value ResetCounters(const Napi::CallbackInfo& info);
+  Napi::Value LastPolicyError(const Napi::CallbackInfo& info);
+  Napi::Value IoArray(const Napi::CallbackInfo& info);
+  Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
+  Napi::Value StartTrace(const Napi::CallbackInfo& info);
+  Napi::Value EnableValidation(const Napi::CallbackInfo& info);
+  Napi::Value Violations(const Napi::CallbackInfo& info);
+  // Thread and command checks, done for every callback when validating.
+  void CheckContext(uintptr_t address, uint64_t size);
+  void CheckScope(int scope, uintptr_t address, uint64_t size);
+  void NoteMove(uintptr_t from, void* to);
+  Napi::Value StopTrace(const Napi::CallbackInfo& info);
+
+  AddonData* data_;
+  napi_env env_;
+  VkAllocationCallbacks callbacks_{};
+  bool native_ = false;  // no JS policy: the C++ allocator serves everything
+  bool policyReallocates_ = false;  // the policy has its own reallocate
+  napi_ref dispatcher_ = nullptr;
+  napi_ref ioBuffer_ = nullptr;  // the ArrayBuffer behind io_ (V8's: never moves)
+  double* io_ = nullptr;
+  Napi::ObjectReference lastError_;  // [error]
+  uint64_t policyErrors_ = 0;
+  bool wantsCallSites_ = false;
+  std::unique_ptr<Validator> validator_;
+  bool throwOnViolation_ = false;
+
+  BlockRegistry registry_;
+  std::mutex queueMu_;
+  std::vector<void*> queued_;  // policy blocks freed off-thread, not yet in io_
+  std::atomic<bool> hasQueued_{false};
+};
+
+// The allocation callbacks of an optional AllocatorBridge argument (null: the driver's own).
+inline const VkAllocationCallbacks* CallbacksOf(Napi::Value allocator) {
+  return allocator.IsObject() ? UnwrapAs<AllocatorBridge>(allocator)->Callbacks() : nullptr;
+}
+
+}  // namespace vkalloc

@@ -1,0 +1,226 @@
+#include "core/block_registry.h"
+#include <algorithm>
+#include <cstring>
+
+namespace vkalloc {
+
+const char* const kScopeNames[kScopeCount] = {"command", "object", "cache", "device", "instance"};
+const char* const kNoCommand = "none";
+
+bool IsCreateCommand(const char* command) {
+  return std::strncmp(command, "vkCreate", 8) == 0 || std::strncmp(command, "vkAllocate", 10) == 0;
+}
+
+static inline int ScopeIndex(uint8_t scope) { return scope < kScopeCount ? scope : 0; }
+
+void BlockRegistry::CountCall(CallKind kind, bool offThread) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_[static_cast<int>(kind)]++;
+  if (offThread) offThread_[static_cast<int>(kind)]++;
+}
+
+static inline std::thread::id Me() { return std::this_thread::get_id(); }
+
+void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_++;
+  if (trace_) {
+    trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Allocate, request.scope, kFailed,
+                   static_cast<double>(request.size), request.alignment, 0, 0, request.command, Me());
+  }
+}
+
+void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char* command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unknown_++;
+  if (trace_) {
+    trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Free, 0, kFailed, 0, 0,
+                   reinterpret_cast<uintptr_t>(address), 0, command, Me());
+  }
+}
+void BlockRegistry::CountBadAlignment() { std::lock_guard<std::mutex> lock(mu_); badAlignments_++; }
+
+CommandCounters& BlockRegistry::CommandLocked(const char* command) {
+  for (CommandCounters& c : commands_)
+    if (c.command == command) return c;
+  commands_.push_back(CommandCounters{command});
+  return commands_.back();
+}
+
+bool BlockRegistry::AddLocked(void* address, const Block& block) {
+  if (!live_.try_emplace(reinterpret_cast<uintptr_t>(address), block).second) return false;
+  liveBytes_ += block.size;
+  if (block.owner == Owner::Native) nativeLive_++;
+  peakBytes_ = std::max(peakBytes_, liveBytes_);
+  peakCount_ = std::max<uint64_t>(peakCount_, live_.size());
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.allocations++;
+  s.bytesAllocated += block.size;
+  s.liveCount++;
+  s.liveBytes += block.size;
+  s.peakBytes = std::max(s.peakBytes, s.liveBytes);
+  CommandCounters& c = CommandLocked(block.command);
+  c.allocations++;
+  c.bytesAllocated += block.size;
+  c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
+  return true;
+}
+
+void BlockRegistry::SubLocked(const Block& block, const char* command) {
+  liveBytes_ -= block.size;
+  if (block.owner == Owner::Native) nativeLive_--;
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.frees++;
+  s.bytesFreed += block.size;
+  s.liveCount--;
+  s.liveBytes -= block.size;
+  CommandCounters& c = CommandLocked(command);
+  c.frees++;
+  c.bytesFreed += block.size;
+  c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
+}
+
+bool BlockRegistry::Insert(void* address, const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!AddLocked(address, block)) return false;
+  if (trace_) {
+    trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
+                   reinterpret_cast<uintptr_t>(address), 0, block.command, Me());
+  }
+  return true;
+}
+
+bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
+  if (it == live_.end()) return false;
+  *removed = it->second;
+  live_.erase(it);
+  SubLocked(*removed, command);
+  if (trace_) {
+    trace_->Record(TraceKind::Free, removed->scope, 0, static_cast<double>(removed->size), removed->alignment,
+                   reinterpret_cast<uintptr_t>(address), 0, command, Me());
+  }
+  return true;
+}
+
+bool BlockRegistry::Find(void* address, Block* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
+  if (it == live_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+bool BlockRegistry::Replace(void* from, void* to, const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (to != from && live_.count(reinterpret_cast<uintptr_t>(to))) return false;
+  // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
+  auto it = live_.find(reinterpret_cast<uintptr_t>(from));
+  if (it != live_.end()) {
+    Block old = it->second;
+    live_.erase(it);
+    SubLocked(old, block.command);
+    scopes_[ScopeIndex(old.scope)].frees--;
+    CommandLocked(block.command).frees--;
+  }
+  AddLocked(to, block);
+  ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
+  s.allocations--;
+  s.reallocations++;
+  CommandCounters& c = CommandLocked(block.command);
+  c.allocations--;
+  c.reallocations++;
+  if (trace_) {
+    trace_->Record(TraceKind::Reallocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
+                   reinterpret_cast<uintptr_t>(to), reinterpret_cast<uintptr_t>(from), block.command, Me());
+  }
+  return true;
+}
+
+void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
+  if (allocate) s.internalBytes += size;
+  else s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
+  if (trace_) {
+    trace_->Record(allocate ? TraceKind::InternalAllocate : TraceKind::InternalFree, static_cast<uint8_t>(scope), 0,
+                   static_cast<double>(size), 0, 0, 0, command, Me());
+  }
+}
+
+void BlockRegistry::StartTrace(const TraceOptions& options, std::thread::id jsThread) {
+  std::lock_guard<std::mutex> lock(mu_);
+  trace_ = std::make_unique<TraceRecorder>(options, jsThread);
+  tracing_.store(true, std::memory_order_relaxed);
+}
+
+std::unique_ptr<TraceRecorder> BlockRegistry::StopTrace() {
+  std::lock_guard<std::mutex> lock(mu_);
+  tracing_.store(false, std::memory_order_relaxed);
+  return std::move(trace_);
+}
+
+void BlockRegistry::TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->BeginCommand(command, object, callSite);
+}
+
+void BlockRegistry::TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type,
+                                    uint64_t parent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->EndCommand(command, result, object, type, parent);
+}
+
+void BlockRegistry::TraceNullFree(const char* command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->Record(TraceKind::Free, 0, 0, 0, 0, 0, 0, command, Me());
+}
+
+void BlockRegistry::TraceObjectCreated(uint64_t object, const char* type, uint64_t parent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trace_) trace_->ObjectCreated(object, type, parent);
+}
+
+RegistrySnapshot BlockRegistry::Snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RegistrySnapshot snap{};
+  snap.liveCount = live_.size();
+  snap.liveBytes = liveBytes_;
+  snap.peakCount = peakCount_;
+  snap.peakBytes = peakBytes_;
+  snap.nativeLiveCount = nativeLive_;
+  std::copy(std::begin(calls_), std::end(calls_), snap.calls);
+  std::copy(std::begin(offThread_), std::end(offThread_), snap.offThreadCalls);
+  snap.failures = failures_;
+  snap.unknownPointers = unknown_;
+  snap.badAlignments = badAlignments_;
+  std::copy(std::begin(scopes_), std::end(scopes_), snap.scopes);
+  snap.commands = commands_;
+  return snap;
+}
+
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
+}
+
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t commandSeq, int scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<uintptr_t, Block>> out;
+  if (commandSeq == 0) return out;
+  for (const auto& entry : live_) {
+    if (entry.second.commandSeq == commandSeq && (scope < 0 || entry.second.scope == scope)) out.push_back(entry);
+  }
+  return out;
+}
+
+void BlockRegistry::ResetCounters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  peakBytes_ = liveBytes_;
+  peakCount_ = live_.size();
+  for (ScopeCounters& s : scopes_) s.peakBytes = s.liveBytes;
+  commands_.clear();
+}
+
+}  // namespace vkalloc

@@ -1,0 +1,108 @@
+// The bridge's own record of live blocks (address -> size, alignment, scope, owner),
+// independent of the policy: exact live/peak statistics, the old size for
+// reallocation, and detection of pointers the allocator never handed out.
+// Thread-safe: driver threads call back outside any command.
+#pragma once
+#include <cstddef>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+#include "core/trace_recorder.h"
+
+namespace vkalloc {
+
+constexpr int kScopeCount = 5;  // VkSystemAllocationScope COMMAND..INSTANCE
+extern const char* const kScopeNames[kScopeCount];
+extern const char* const kNoCommand;  // attribution of off-thread calls
+
+// vkCreate* / vkAllocate*: commands whose allocations belong to the object they make.
+bool IsCreateCommand(const char* command);
+
+enum class Owner : uint8_t { Policy, Native };
+enum class CallKind : uint8_t { Allocate, Reallocate, Free, InternalAllocate, InternalFree, Count };
+
+struct Block {
+  size_t size;
+  uint32_t alignment;
+  uint8_t scope;
+  Owner owner;
+  const char* command;
+  uint32_t commandSeq;  // which run of the command (AddonData::commandSeq), 0 = none
+};
+
+struct ScopeCounters {
+  uint64_t allocations = 0, reallocations = 0, frees = 0, bytesAllocated = 0, bytesFreed = 0;
+  uint64_t liveCount = 0, liveBytes = 0, peakBytes = 0, internalBytes = 0;
+};
+
+struct CommandCounters {
+  const char* command;
+  uint64_t allocations = 0, reallocations = 0, frees = 0, bytesAllocated = 0, bytesFreed = 0, peakLiveBytes = 0;
+};
+
+struct RegistrySnapshot {
+  uint64_t liveCount, liveBytes, peakCount, peakBytes, nativeLiveCount;
+  uint64_t calls[static_cast<int>(CallKind::Count)];
+  uint64_t offThreadCalls[static_cast<int>(CallKind::Count)];
+  uint64_t failures, unknownPointers, badAlignments;
+  ScopeCounters scopes[kScopeCount];
+  std::vector<CommandCounters> commands;
+};
+
+// Every method is safe from any thread. When a trace is running, each change is
+// also recorded there, under the same lock.
+class BlockRegistry {
+ public:
+  void CountCall(CallKind kind, bool offThread);
+  // A callback that returned NULL; `request` says what was asked.
+  void CountFailure(CallKind kind, const Block& request);
+  void CountUnknownPointer(CallKind kind, void* address, const char* command);
+  void CountBadAlignment();
+  // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
+  // False (and nothing recorded) when the address is already live.
+  bool Insert(void* address, const Block& block);
+  // Removes a block; false when the address is not live (never handed out, or freed).
+  bool Remove(void* address, const char* command, Block* removed);
+  bool Find(void* address, Block* out);
+  // A reallocation that moved or resized `from` into `to` (which may equal `from`).
+  // False (and nothing changed) when `to` is another live block.
+  bool Replace(void* from, void* to, const Block& block);
+  void Internal(bool allocate, size_t size, int scope, const char* command);
+
+  // Tracing (JS thread for start/stop and commands).
+  void StartTrace(const TraceOptions& options, std::thread::id jsThread);
+  std::unique_ptr<TraceRecorder> StopTrace();
+  bool Tracing() const { return tracing_.load(std::memory_order_relaxed); }
+  void TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite);
+  void TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type, uint64_t parent);
+  void TraceObjectCreated(uint64_t object, const char* type, uint64_t parent);
+  void TraceNullFree(const char* command);
+
+  RegistrySnapshot Snapshot();
+  std::vector<std::pair<uintptr_t, Block>> LiveBlocks();
+  // Live blocks allocated in run `commandSeq` of a command, with scope `scope` (-1: any).
+  std::vector<std::pair<uintptr_t, Block>> LiveBlocksOf(uint32_t commandSeq, int scope);
+  void ResetCounters();
+
+ private:
+  bool AddLocked(void* address, const Block& block);
+  void SubLocked(const Block& block, const char* command);
+  CommandCounters& CommandLocked(const char* command);
+
+  std::mutex mu_;
+  std::unordered_map<uintptr_t, Block> live_;
+  uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
+  uint64_t calls_[static_cast<int>(CallKind::Count)] = {};
+  uint64_t offThread_[static_cast<int>(CallKind::Count)] = {};
+  uint64_t failures_ = 0, unknown_ = 0, badAlignments_ = 0;
+  ScopeCounters scopes_[kScopeCount];
+  std::vector<CommandCounters> commands_;  // few distinct commands: a linear scan by pointer is fastest
+  std::unique_ptr<TraceRecorder> trace_;
+  std::atomic<bool> tracing_{false};
+};
+
+}  // namespace vkalloc

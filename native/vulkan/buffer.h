@@ -1,0 +1,25 @@
+// VkBuffer: memory requirements and binding.
+#pragma once
+#include "vulkan/resource.h"
+
+namespace vkalloc {
+
+class Device;
+
+class Buffer : public WrappedResource<Buffer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Buffer(const Napi::CallbackInfo& info) : WrappedResource(info, "Buffer") {}
+  static Buffer* Wrap(Napi::Env env, Device* device, VkBuffer handle, Napi::Value allocator);
+  VkBuffer Handle() const { return handle_; }
+
+ private:
+  Napi::Value MemoryRequirements(const Napi::CallbackInfo& info);
+  Napi::Value BindMemory(const Napi::CallbackInfo& info);
+  void DestroyHandle() override;
+
+  Device* device_ = nullptr;
+  VkBuffer handle_ = VK_NULL_HANDLE;
+};
+
+}  // namespace vkalloc

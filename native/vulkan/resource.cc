@@ -1,0 +1,57 @@
+#include "vulkan/resource.h"
+
+namespace vkalloc {
+
+void Resource::Attach(Resource* parent, Napi::Value allocator) {
+  parent_ = parent;
+  parentId_ = parent ? parent->Id() : 0;
+  createdIn_ = data_->unclaimedCreateSeq;  // its allocations are that command's
+  data_->unclaimedCreateSeq = 0;
+  for (AllocatorBridge* bridge : data_->bridges) {
+    if (bridge->Registry().Tracing()) bridge->Registry().TraceObjectCreated(id_, typeName_, parentId_);
+  }
+  if (parent) {
+    position_ = parent->children_.insert(parent->children_.end(), this);
+    parentRef_ = Napi::Persistent(parent->Wrapper());
+  } else {
+    position_ = data_->roots.insert(data_->roots.end(), this);
+  }
+  if (allocator.IsObject()) {
+    allocator_ = UnwrapAs<AllocatorBridge>(allocator);
+    allocatorRef_ = Napi::Persistent(allocator.As<Napi::Object>());
+  }
+  KeepWrapperAlive(true);
+  attached_ = true;
+  if (!data_->pendingViolation.IsEmpty()) {  // see CommandScope::~CommandScope
+    Napi::Object error = data_->pendingViolation.Value();
+    data_->pendingViolation.Reset();
+    throw Napi::Error(error.Env(), error);
+  }
+}
+
+void Resource::Destroy() {
+  if (destroyed_) return;
+  while (!children_.empty()) children_.back()->Destroy();  // each unlinks itself
+  if (attached_) {
+    Resource* outer = data_->destroying;  // what the destroy command frees is this object's
+    data_->destroying = this;
+    DestroyHandle();
+    data_->destroying = outer;
+  }
+  destroyed_ = true;
+  if (attached_) {
+    if (parent_) parent_->children_.erase(position_);
+    else data_->roots.erase(position_);
+    parent_ = nullptr;
+    parentRef_.Reset();
+    allocatorRef_.Reset();
+    allocator_ = nullptr;
+    KeepWrapperAlive(false);
+  }
+}
+
+void Resource::CheckAlive(Napi::Env env) const {
+  if (destroyed_ || !attached_) throw Napi::Error::New(env, std::string(typeName_) + " is destroyed");
+}
+
+}  // namespace vkalloc

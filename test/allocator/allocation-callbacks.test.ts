@@ -1,0 +1,198 @@
+// The VkAllocationCallbacks contract, exercised through the real function pointers
+// by the internal test driver (native/test_driver.cc): the calls a driver may make,
+// including the ones well-behaved drivers rarely or never make.
+import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
+import native from '../../lib/native/binding';
+import { CountingPolicy } from '../../lib/allocator/composed-policies';
+import { bridgeOf, HostAllocator, NATIVE_POLICY } from '../../lib/allocator/host-allocator';
+import { SwitchablePolicy } from '../helpers/policies';
+
+const driver = native.__testDriver;
+const OBJECT = 1;
+const COMMAND = 0;
+
+function pattern(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
+  return bytes;
+}
+
+// Both kinds of policy: with its own reallocate, and allocate/free only (the bridge copies).
+const POLICIES: [string, () => { allocator: HostAllocator; fail: (on: boolean) => void }][] = [
+  ['a policy with reallocate', () => {
+    const policy = new AlignedHeaderPolicy();
+    let failing = false;
+    const wrapper = {
+      allocate: (s: number, a: number, sc: 'object') => (failing ? 0 : policy.allocate(s, a, sc)),
+      reallocate: (p: number, s: number, a: number, sc: 'object') => (failing ? 0 : policy.reallocate(p, s, a, sc)),
+      free: (p: number) => policy.free(p),
+    };
+    return { allocator: new HostAllocator(wrapper), fail: (on) => { failing = on; } };
+  }],
+  ['a policy without reallocate', () => {
+    const policy = new SwitchablePolicy();
+    return { allocator: new HostAllocator(policy), fail: (on) => { policy.failing = on; } };
+  }],
+];
+
+describe.each(POLICIES)('reallocation through %s', (_name, make) => {
+  test('NULL original acts as an allocation', () => {
+    const { allocator } = make();
+    const p = driver.reallocate(bridgeOf(allocator), 0, 100, 16, OBJECT);
+    expect(p).not.toBe(0);
+    expect(p % 16).toBe(0);
+    expect(allocator.stats()).toMatchObject({ liveCount: 1, liveBytes: 100, calls: { reallocate: 1, allocate: 0 } });
+    driver.free(bridgeOf(allocator), p);
+    expect(allocator.stats().liveCount).toBe(0);
+  });
+
+  test('size 0 acts as a free and returns NULL', () => {
+    const { allocator } = make();
+    const p = driver.allocate(bridgeOf(allocator), 64, 8, OBJECT);
+    expect(driver.reallocate(bridgeOf(allocator), p, 0, 8, OBJECT)).toBe(0);
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, failures: 0 });
+  });
+
+  test('contents survive growing and shrinking, and the new address is aligned', () => {
+    const { allocator } = make();
+    const bridge = bridgeOf(allocator);
+    let p = driver.allocate(bridge, 200, 64, OBJECT);
+    driver.write(p, pattern(200, 7));
+    for (const size of [5000, 70000, 150, 33]) {
+      const before = driver.read(p, Math.min(size, 200));
+      p = driver.reallocate(bridge, p, size, 64, OBJECT);
+      expect(p).not.toBe(0);
+      expect(p % 64).toBe(0);
+      expect(Buffer.from(driver.read(p, Math.min(size, 200)))).toEqual(Buffer.from(before.subarray(0, Math.min(size, 200))));
+      expect(allocator.stats().liveBytes).toBe(size);
+    }
+    driver.free(bridge, p);
+    expect(allocator.stats().liveCount).toBe(0);
+  });
+
+  test('a failed reallocation returns NULL and leaves the old block valid and unchanged', () => {
+    const { allocator, fail } = make();
+    const bridge = bridgeOf(allocator);
+    const p = driver.allocate(bridge, 300, 16, OBJECT);
+    driver.write(p, pattern(300, 3));
+    fail(true);
+    expect(driver.reallocate(bridge, p, 100000, 16, OBJECT)).toBe(0);
+    fail(false);
+    expect(Buffer.from(driver.read(p, 300))).toEqual(Buffer.from(pattern(300, 3)));
+    expect(allocator.liveBlocks()).toEqual([expect.objectContaining({ address: p, size: 300 })]);
+    expect(allocator.stats().failures).toBe(1);
+    driver.free(bridge, p);
+    expect(allocator.stats().liveCount).toBe(0);
+  });
+});
+
+describe('what a driver must not do is caught, not followed', () => {
+  test('freeing or reallocating a pointer never handed out is counted and ignored', () => {
+    const counting = new CountingPolicy(new AlignedHeaderPolicy());
+    const allocator = new HostAllocator(counting);
+    const bridge = bridgeOf(allocator);
+    const p = driver.allocate(bridge, 32, 8, COMMAND);
+    driver.free(bridge, p + 8);
+    expect(driver.reallocate(bridge, 0x1234560, 10, 8, COMMAND)).toBe(0);
+    driver.free(bridge, p);
+    driver.free(bridge, p);  // double free
+    expect(allocator.stats()).toMatchObject({ unknownPointers: 3, liveCount: 0 });
+    expect(counting.counts.free).toBe(1);  // the policy saw exactly one free
+  });
+
+  test('an alignment that is not a power of two gets NULL without reaching the policy', () => {
+    const counting = new CountingPolicy(new AlignedHeaderPolicy());
+    const allocator = new HostAllocator(counting);
+    expect(driver.allocate(bridgeOf(allocator), 32, 24, OBJECT)).toBe(0);
+    expect(driver.allocate(bridgeOf(allocator), 32, 0, OBJECT)).toBe(0);
+    expect(counting.counts.allocate).toBe(0);
+    expect(allocator.stats()).toMatchObject({ badAlignments: 2, failures: 2 });
+  });
+
+  test('alignments up to 4096 are honoured', () => {
+    const allocator = new HostAllocator();
+    const bridge = bridgeOf(allocator);
+    for (let alignment = 1; alignment <= 4096; alignment *= 2) {
+      const p = driver.allocate(bridge, 1000, alignment, OBJECT);
+      expect(p % alignment).toBe(0);
+      driver.free(bridge, p);
+    }
+    expect(allocator.stats().liveCount).toBe(0);
+  });
+
+  test('internal allocation notifications are counted per scope and passed to the policy', () => {
+    const counting = new CountingPolicy(new AlignedHeaderPolicy());
+    const allocator = new HostAllocator(counting);
+    driver.internal(bridgeOf(allocator), true, 4096, 3 /* device */);
+    expect(allocator.stats().scopes.device.internalBytes).toBe(4096);
+    driver.internal(bridgeOf(allocator), false, 4096, 3);
+    expect(allocator.stats().scopes.device.internalBytes).toBe(0);
+    expect(counting.counts).toMatchObject({ internalAllocation: 1, internalFree: 1 });
+    expect(allocator.stats().calls).toMatchObject({ internalAllocate: 1, internalFree: 1 });
+  });
+});
+
+describe('callbacks from other threads never touch JS', () => {
+  test('allocations are served natively; frees of policy blocks wait for the JS thread', () => {
+    const counting = new CountingPolicy(new AlignedHeaderPolicy());
+    const allocator = new HostAllocator(counting);
+    const bridge = bridgeOf(allocator);
+    const mine = [driver.allocate(bridge, 48, 8, OBJECT), driver.allocate(bridge, 48, 8, OBJECT)];
+    const made = driver.offThread(bridge, 3, 256, 64, mine);
+    expect(made.every((p) => p !== 0 && p % 64 === 0)).toBe(true);
+    const raw = bridge.stats();  // not drained yet
+    expect(raw.offThreadCalls).toMatchObject({ allocate: 3, free: 2 });
+    expect(raw.pendingFrees).toBe(2);
+    expect(raw.nativeLiveCount).toBe(3);
+    expect(counting.counts.free).toBe(0);  // nothing reached the policy off-thread
+    expect(allocator.liveBlocks().map((b) => b.owner)).toEqual(['native', 'native', 'native']);
+    // The next JS-thread callback (here: a free of a native block) hands the queue over.
+    driver.free(bridge, made[0]);
+    expect(counting.counts.free).toBe(2);
+    expect(bridge.stats().pendingFrees).toBe(0);
+    // Native blocks can be reallocated on the JS thread (into the policy) and freed.
+    const moved = driver.reallocate(bridge, made[1], 512, 64, OBJECT);
+    expect(Buffer.from(driver.read(moved, 256))).toEqual(Buffer.alloc(256, 0xa5));
+    driver.free(bridge, moved);
+    driver.free(bridge, made[2]);
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, nativeLiveCount: 0, pendingFrees: 0 });
+  });
+});
+
+describe('frees are deferred to one crossing', () => {
+  test('the policy gets the frees of a command when it ends, and a throwing free is recorded', () => {
+    const inner = new AlignedHeaderPolicy();
+    const seen: number[] = [];
+    const boom = new Error('free refused');
+    const allocator = new HostAllocator({
+      allocate: (s, a, sc) => inner.allocate(s, a, sc),
+      free: (p) => {
+        seen.push(p);
+        if (seen.length === 1) throw boom;
+        inner.free(p);
+      },
+    });
+    const bridge = bridgeOf(allocator);
+    const blocks = [1, 2, 3].map(() => driver.allocate(bridge, 64, 16, OBJECT));
+    for (const p of blocks) driver.free(bridge, p);
+    expect(seen).toEqual(blocks);  // all three, although the first threw
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 1, pendingFrees: 0 });
+    expect(allocator.lastPolicyError).toBe(boom);
+  });
+});
+
+describe('NATIVE_POLICY', () => {
+  test('serves every callback in C++, with the same exact statistics', () => {
+    const allocator = new HostAllocator(NATIVE_POLICY);
+    expect(allocator.policy).toBeNull();
+    const bridge = bridgeOf(allocator);
+    let p = driver.allocate(bridge, 100, 256, OBJECT);
+    expect(p % 256).toBe(0);
+    driver.write(p, pattern(100, 9));
+    p = driver.reallocate(bridge, p, 5000, 256, OBJECT);
+    expect(Buffer.from(driver.read(p, 100))).toEqual(Buffer.from(pattern(100, 9)));
+    expect(allocator.liveBlocks()).toEqual([expect.objectContaining({ owner: 'native', size: 5000, alignment: 256 })]);
+    driver.free(bridge, p);
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, nativeLiveCount: 0, calls: { allocate: 1, reallocate: 1, free: 1 } });
+  });
+});
