@@ -1,11 +1,15 @@
-// vkalloc: control and see the host memory Vulkan drivers allocate.
+// vkalloc: control and see the host memory Vulkan drivers allocate. The library:
+// allocator and policies, Vulkan objects, tracing, fault injection. Reports and
+// sample workloads are subpath exports (vkalloc/report, vkalloc/workloads).
 export { AlignedHeaderPolicy } from './allocator/aligned-header-policy';
 export { CountingPolicy, ForwardingPolicy, LoggingPolicy } from './allocator/composed-policies';
 export type { PolicyCounts, PolicyLogEntry } from './allocator/composed-policies';
 export { Buffer } from './vulkan/buffer';
 export type { BufferOptions, MemoryRequirements } from './vulkan/buffer';
-export { CommandBuffer, CommandPool } from './vulkan/command-pool';
-export type { BufferBarrier, CommandBufferState, CommandPoolOptions, ImageBarrier, ImageCopyOptions, PipelineBarrierOptions } from './vulkan/command-pool';
+export { CommandBuffer } from './vulkan/command-buffer';
+export type { BufferBarrier, CommandBufferState, ImageBarrier, ImageCopyOptions, PipelineBarrierOptions } from './vulkan/command-buffer';
+export { CommandPool } from './vulkan/command-pool';
+export type { CommandPoolOptions } from './vulkan/command-pool';
 export { DescriptorPool, DescriptorSet, DescriptorSetLayout } from './vulkan/descriptor';
 export type {
   BufferDescriptor, DescriptorBinding, DescriptorPoolOptions, DescriptorSetLayoutOptions, DescriptorWrite, ImageDescriptor,
@@ -38,28 +42,41 @@ export { ComputePipeline, PipelineCache, PipelineLayout, pipelineCacheHeader } f
 export type { ComputePipelineOptions, PipelineCacheHeader, PipelineLayoutOptions, PushConstantRange, SpecializationValue } from './vulkan/pipeline';
 export { ALLOCATION_SCOPES } from './allocator/policy';
 export type { AllocationScope, AllocatorPolicy, ChunkSource, InternalAllocationType, MemoryChunk } from './allocator/policy';
-export { PrefixSum, prefixSumOnCpu } from './workloads/prefix-sum';
-export type { PrefixSumOptions, PrefixSumResult } from './workloads/prefix-sum';
 export { Queue } from './vulkan/queue';
 export type { SemaphoreSignal, SemaphoreWait, SubmitBatch } from './vulkan/queue';
 export { Semaphore } from './vulkan/semaphore';
 export type { SemaphoreOptions, SemaphoreType } from './vulkan/semaphore';
 export { parseSpirv, ShaderModule } from './vulkan/shader-module';
 export type { EntryPoint, SpecializationConstant, SpecializationType, SpirvInfo } from './vulkan/shader-module';
-export { loadShader, SHADER_NAMES } from './workloads/shaders';
-export type { ShaderName } from './workloads/shaders';
-export { commandTable, scopeTable, summaryLine } from './report/stats-table';
 export { loaderStatus, instanceLayers, instanceExtensions } from './vulkan/vulkan-info';
 export { FailingPolicy } from './fault/failing-policy';
 export type { AllocationRequest, FailurePlan } from './fault/failing-policy';
 export { sweep } from './fault/sweep';
 export type { PointResult, SweepOptions, SweepReport } from './fault/sweep';
-export { SWEEP_TARGETS } from './fault/sweep-targets';
 export type { SweepContext, SweepFunction } from './fault/sweep-targets';
 export { loadTrace, saveTrace, Trace } from './trace/trace';
 export type { CommandSpan, StillLiveBlock, TraceEvent, TraceLeak, TraceSummary } from './trace/trace';
 export type { TraceOptions } from './trace/recorder';
 export { EVENT_FLAGS, EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION } from './trace/format';
 export type { EventKind, TraceData, TraceObject } from './trace/format';
-export { htmlReport, writeHtmlReport } from './report/html-report';
-export { terminalReport } from './report/terminal-report';
+
+// Moved to subpath exports; kept here for one release. Import them from
+// 'vkalloc/report' and 'vkalloc/workloads' instead (docs/api.md, "Deprecated names").
+export {
+  /** @deprecated import from 'vkalloc/report' */ commandTable,
+  /** @deprecated import from 'vkalloc/report' */ scopeTable,
+  /** @deprecated import from 'vkalloc/report' */ summaryLine,
+  /** @deprecated import from 'vkalloc/report' */ htmlReport,
+  /** @deprecated import from 'vkalloc/report' */ writeHtmlReport,
+  /** @deprecated import from 'vkalloc/report' */ terminalReport,
+} from './report';
+export {
+  /** @deprecated import from 'vkalloc/workloads' */ PrefixSum,
+  /** @deprecated import from 'vkalloc/workloads' */ prefixSumOnCpu,
+  /** @deprecated import from 'vkalloc/workloads' */ loadShader,
+  /** @deprecated import from 'vkalloc/workloads' */ SHADER_NAMES,
+} from './workloads';
+export type { PrefixSumOptions, PrefixSumResult, ShaderName } from './workloads';
+/** @deprecated the built-in sweep targets are named by string in sweep() */
+export { SWEEP_TARGETS } from './fault/sweep-targets';
+

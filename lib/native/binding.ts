@@ -1,6 +1,7 @@
 // The one place the native module is loaded. Everything native goes through this
 // typed handle (contract.ts is the contract).
 import type * as Native from './contract';
+import { VulkanError } from './errors';
 import { PACKAGE_ROOT } from './paths';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -42,6 +43,10 @@ function guardThis(classes: Record<string, unknown>): void {
   }
 }
 guardThis(native as unknown as Record<string, unknown>);
+
+// Native code builds its errors with this, inside the failing call, so the stack is
+// the caller's. Installed here, with the load, so no import order can skip it.
+native.setErrorFactory((result, code, command, cause) => new VulkanError(result, code, command, cause));
 
 export default native;
 export type { Native };

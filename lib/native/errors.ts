@@ -1,5 +1,5 @@
-// VulkanError: a Vulkan command returned a negative VkResult.
-import native from './binding';
+// VulkanError: a Vulkan command returned a negative VkResult. Native code builds
+// these through the factory lib/native/binding.ts installs when it loads the addon.
 
 export class VulkanError extends Error {
   /** The VkResult name, e.g. 'VK_ERROR_OUT_OF_HOST_MEMORY'. */
@@ -22,7 +22,3 @@ export class VulkanError extends Error {
 function causeText(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
-
-// Native code builds its errors with this, inside the failing call, so the stack
-// is the caller's.
-native.setErrorFactory((result, code, command, cause) => new VulkanError(result, code, command, cause));

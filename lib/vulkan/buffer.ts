@@ -1,10 +1,10 @@
 // Buffer: memory requirements and binding to DeviceMemory.
 import { Native } from '../native/binding';
-import { checkSameDevice, Device } from './device';
+import type { Device } from './device';
 import { BufferUsage } from '../util/flags';
 import type { HostAllocator } from '../allocator/host-allocator';
 import { DeviceMemory } from './memory';
-import { checkConstruct, VulkanObject } from './resource';
+import { checkConstruct, checkSameDevice, VulkanObject } from './resource';
 import * as is from '../util/is';
 
 export interface BufferOptions {

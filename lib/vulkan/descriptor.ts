@@ -5,11 +5,11 @@
 // or destroy().
 import { Native } from '../native/binding';
 import { Buffer } from './buffer';
-import { checkSameDevice, Device } from './device';
+import type { Device } from './device';
 import { DESCRIPTOR_POOL_FLAGS, DESCRIPTOR_TYPE, DescriptorPoolFlag, DescriptorType, IMAGE_LAYOUT, ImageLayout, SHADER_STAGE, ShaderStage } from '../util/flags';
 import type { HostAllocator } from '../allocator/host-allocator';
 import { ImageView } from './image';
-import { checkConstruct, CONSTRUCT, VulkanObject } from './resource';
+import { checkConstruct, checkSameDevice, CONSTRUCT, VulkanObject } from './resource';
 import * as is from '../util/is';
 
 export interface DescriptorBinding {

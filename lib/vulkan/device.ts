@@ -49,15 +49,15 @@ export class Device extends VulkanObject<Native.Device> {
     return [...this.#queueCounts.keys()];
   }
 
-  /** @internal */
-  static noteSubmit(device: Device, queue: Queue): void {
-    device.#busy.add(queue);
+  /** @internal A queue of this device was given work (Queue.submit). */
+  noteSubmit(queue: Queue): void {
+    this.#busy.add(queue);
   }
 
-  /** @internal */
-  static noteIdle(device: Device, queue?: Queue): void {
-    if (queue) device.#busy.delete(queue);
-    else device.#busy.clear();
+  /** @internal A queue (or, without one, the whole device) was waited idle. */
+  noteIdle(queue?: Queue): void {
+    if (queue) this.#busy.delete(queue);
+    else this.#busy.clear();
   }
 
   /**
@@ -66,19 +66,19 @@ export class Device extends VulkanObject<Native.Device> {
    * that nothing the GPU still uses is destroyed under it.
    */
   override destroy(...args: unknown[]): void {
-    if (args.length === 0) Device.settle(this);
+    if (args.length === 0) this.settle();
     super.destroy(...args);
   }
 
   /** @internal Waits for submitted work to finish, if any (a lost device is destroyed all the same). */
-  static settle(device: Device): void {
-    if (device.destroyed || device.#busy.size === 0) return;
+  settle(): void {
+    if (this.destroyed || this.#busy.size === 0) return;
     try {
-      device.waitIdle();
+      this.waitIdle();
     } catch {
       // VK_ERROR_DEVICE_LOST: nothing runs any more; destroying is what is left to do.
     }
-    device.#busy.clear();
+    this.#busy.clear();
   }
 
   /** The queue `index` of `family` (one of those asked for in createDevice). */
@@ -215,9 +215,4 @@ export class Device extends VulkanObject<Native.Device> {
 export interface DeviceFeatures {
   /** Timeline semaphores (Vulkan 1.2). */
   timelineSemaphore: boolean;
-}
-
-/** Throws unless `object` was made by `device` (objects of two devices never mix). */
-export function checkSameDevice(device: Device, object: { device: Device }, name: string, type: string): void {
-  if (object.device !== device) throw new Error(`${name} belongs to a different Device than this ${type}`);
 }

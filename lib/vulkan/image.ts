@@ -2,12 +2,12 @@
 // requirements and binding like Buffer, and ImageView, a child of its image.
 import { Native } from '../native/binding';
 import type { MemoryRequirements } from './buffer';
-import { checkSameDevice, Device } from './device';
+import type { Device } from './device';
 import { FORMAT, FORMAT_FEATURE, Format, IMAGE_TILING, IMAGE_USAGE, ImageTiling, ImageUsage, flagNames, makeApiVersion } from '../util/flags';
 import { allocatorOption, HostAllocator } from '../allocator/host-allocator';
 import type { AllocatorOptions } from './instance';
 import { DeviceMemory } from './memory';
-import { checkConstruct, CONSTRUCT, VulkanObject } from './resource';
+import { checkConstruct, checkSameDevice, CONSTRUCT, VulkanObject } from './resource';
 import * as is from '../util/is';
 
 export interface ImageOptions {

@@ -1,7 +1,6 @@
 // createInstance() and Instance: the root of every Vulkan object tree.
 import native, { Native } from '../native/binding';
 import { DriverChoice, DriverSelection, resolveDriver } from './driver';
-import '../native/errors';
 import { flagNames, makeApiVersion, MESSAGE_SEVERITY, MESSAGE_TYPE, MessageSeverity, MessageType } from '../util/flags';
 import { allocatorOption, HostAllocator } from '../allocator/host-allocator';
 import { instanceHooks } from './instance-hooks';
@@ -191,7 +190,7 @@ export class Instance extends VulkanObject<Native.Instance> {
    */
   override destroy(...args: unknown[]): void {
     if (args.length === 0 && !this.destroyed) {
-      for (const pd of this.#physicalDevices ?? []) for (const d of PhysicalDevice.devicesOf(pd)) Device.settle(d);
+      for (const pd of this.#physicalDevices ?? []) for (const d of PhysicalDevice.devicesOf(pd)) d.settle();
     }
     super.destroy(...args);
     if (this.#validation) Instance.deliverMessages(this);

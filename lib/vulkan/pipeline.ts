@@ -3,10 +3,10 @@
 // PipelineCache (created from and serialized to bytes; the driver's CACHE scope).
 import { Native } from '../native/binding';
 import { DescriptorSetLayout } from './descriptor';
-import { checkSameDevice, Device } from './device';
+import type { Device } from './device';
 import { SHADER_STAGE, ShaderStage } from '../util/flags';
 import type { HostAllocator } from '../allocator/host-allocator';
-import { checkConstruct, VulkanObject } from './resource';
+import { checkConstruct, checkSameDevice, VulkanObject } from './resource';
 import { ShaderModule, SpecializationType } from './shader-module';
 import * as is from '../util/is';
 

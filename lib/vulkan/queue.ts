@@ -1,11 +1,11 @@
 // Queue: submit batches of command buffers with semaphore waits and signals (binary
 // or timeline), an optional fence, and wait for idle.
 import { Native } from '../native/binding';
-import { CommandBuffer } from './command-pool';
-import { checkSameDevice, Device } from './device';
+import { CommandBuffer } from './command-buffer';
+import type { Device } from './device';
 import { Fence } from './fence';
 import { PIPELINE_STAGE, PipelineStage } from '../util/flags';
-import { checkConstruct, VulkanObject } from './resource';
+import { checkConstruct, checkSameDevice, VulkanObject } from './resource';
 import { Semaphore } from './semaphore';
 import * as is from '../util/is';
 
@@ -110,11 +110,11 @@ export class Queue extends VulkanObject<Native.Queue> {
     }
     handle.submit(native, nativeFence);
     for (const cb of submitted) CommandBuffer.markSubmitted(cb);
-    Device.noteSubmit(this.device, this);
+    this.device.noteSubmit(this);
   }
 
   waitIdle(): void {
     Queue.nativeOf(this).waitIdle();
-    Device.noteIdle(this.device, this);
+    this.device.noteIdle(this);
   }
 }

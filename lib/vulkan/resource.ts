@@ -56,3 +56,11 @@ export abstract class VulkanObject<N extends NativeResource = NativeResource> {
     this.destroy();
   }
 }
+
+/**
+ * Throws unless `object` was made by `device` (objects of two devices never mix).
+ * Here rather than in device.ts so that children need Device as a type only.
+ */
+export function checkSameDevice(device: object, object: { device: object }, name: string, type: string): void {
+  if (object.device !== device) throw new Error(`${name} belongs to a different Device than this ${type}`);
+}

@@ -1,6 +1,5 @@
 // What the machine's Vulkan loader offers, before any instance exists.
 import native, { Native } from '../native/binding';
-import '../native/errors';
 import * as is from '../util/is';
 
 /** Whether libvulkan.so.1 could be loaded, and its instance version. */

@@ -13,6 +13,7 @@
 namespace vkalloc {
 
 class AllocatorBridge;
+class Device;
 class Resource;
 struct ChunkRecord;
 
@@ -45,6 +46,7 @@ struct AddonData {
   uint64_t nextObjectId = 1;              // Resource ids, for traces
   Resource* destroying = nullptr;         // the object whose destroy command is running
   std::list<Resource*> roots;             // live resources without a parent (instances)
+  std::vector<Device*> liveDevices;       // waited idle before teardown (Device::IdleForTeardown)
 
   Napi::FunctionReference errorFactory;
   std::unordered_map<void*, ChunkRecord*> chunks;  // live policy chunks (chunk_source.cc)

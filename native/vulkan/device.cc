@@ -1,5 +1,5 @@
 #include "vulkan/device.h"
-#include <mutex>
+#include <algorithm>
 #include "vulkan/buffer.h"
 #include "vulkan/command_pool.h"
 #include "bridge/command_scope.h"
@@ -16,19 +16,10 @@
 
 namespace vkalloc {
 
-namespace {
-// Live devices per environment (workers have their own), for IdleForTeardown.
-std::mutex liveMu;
-std::multimap<AddonData*, Device*> liveDevices;
-}  // namespace
-
+// Live devices are per environment (AddonData::liveDevices) and touched on its JS
+// thread only. A copy is walked: waiting idle can run callbacks.
 void Device::IdleForTeardown(AddonData* data) {
-  std::vector<Device*> devices;
-  {
-    std::lock_guard<std::mutex> lock(liveMu);
-    auto range = liveDevices.equal_range(data);
-    for (auto it = range.first; it != range.second; ++it) devices.push_back(it->second);
-  }
+  std::vector<Device*> devices = data->liveDevices;
   for (Device* device : devices) {
     if (!device->submitted_ || device->handle_ == VK_NULL_HANDLE) continue;
     CommandScope scope(data, "vkDeviceWaitIdle");
@@ -64,10 +55,7 @@ Device* Device::Wrap(Napi::Env env, PhysicalDevice* physical, VkDevice handle, N
   device->handle_ = handle;
   Loader::LoadDevice(physical->Owner()->Dispatch(), handle, &device->dispatch_);
   device->Attach(physical, allocator);
-  {
-    std::lock_guard<std::mutex> lock(liveMu);
-    liveDevices.emplace(AddonData::Get(env), device);
-  }
+  AddonData::Get(env)->liveDevices.push_back(device);
   return device;
 }
 
@@ -159,16 +147,8 @@ VKALLOC_DEVICE_FACTORY(CreateImage, Image::Create)
 #undef VKALLOC_DEVICE_FACTORY
 
 void Device::DestroyHandle() {
-  {
-    std::lock_guard<std::mutex> lock(liveMu);
-    auto range = liveDevices.equal_range(data_);
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second == this) {
-        liveDevices.erase(it);
-        break;
-      }
-    }
-  }
+  std::vector<Device*>& live = data_->liveDevices;
+  live.erase(std::remove(live.begin(), live.end(), this), live.end());
   CommandScope scope(data_, "vkDestroyDevice");
   dispatch_.vkDestroyDevice(handle_, Callbacks());
   handle_ = VK_NULL_HANDLE;

@@ -2,7 +2,8 @@
 // properties (never assuming a CPU driver's single memory type), and one-shot
 // command buffers submitted and waited for.
 import type { Buffer, BufferOptions } from '../../lib/vulkan/buffer';
-import type { CommandBuffer, CommandPool } from '../../lib/vulkan/command-pool';
+import type { CommandBuffer } from '../../lib/vulkan/command-buffer';
+import type { CommandPool } from '../../lib/vulkan/command-pool';
 import type { Device } from '../../lib/vulkan/device';
 import type { MemoryProperty } from '../../lib/util/flags';
 import type { HostAllocator } from '../../lib/allocator/host-allocator';

@@ -2,7 +2,7 @@
 // before a driver could crash on it), naming the parameter, what was expected and
 // what came: TypeError for a wrong type, RangeError for a wrong value.
 import { Buffer as VkBuffer } from '../../lib/vulkan/buffer';
-import { CommandBuffer } from '../../lib/vulkan/command-pool';
+import { CommandBuffer } from '../../lib/vulkan/command-buffer';
 import { DescriptorSetLayout } from '../../lib/vulkan/descriptor';
 import { Device } from '../../lib/vulkan/device';
 import { HostAllocator } from '../../lib/allocator/host-allocator';
