@@ -9,6 +9,7 @@ import { Trace } from '../trace/trace';
 import { decodeTrace, nativeTraceOptions, RawTrace, TraceOptions } from '../trace/recorder';
 import * as is from '../util/is';
 import { describe } from '../util/is';
+import { VIOLATION_NAMES } from '../native/boundary';
 
 /**
  * Pass as the policy to serve every allocation with vkalloc's C++ aligned allocator:
@@ -23,10 +24,7 @@ export type LiveBlock = Native.NativeLiveBlock;
 
 const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
 
-export type ViolationKind =
-  | 'double-free' | 'free-unknown' | 'realloc-unknown' | 'realloc-freed' | 'negative-internal-total'
-  | 'invalid-scope' | 'invalid-internal-type' | 'bad-alignment' | 'realloc-alignment-change'
-  | 'leak' | 'wrong-thread' | 'outside-command';
+export type ViolationKind = (typeof VIOLATION_NAMES)[number];
 
 /** A breach of the allocation-callback contract by the driver (see README, Validation). */
 export interface Violation {

@@ -2,12 +2,15 @@
 // the operation and its arguments from a Float64Array shared with C++, so a callback
 // costs one crossing and creates no JS values, and it hands the frees the bridge
 // deferred to the policy before anything else.
+import native from '../native/binding';
 import type { AllocationScope, AllocatorPolicy } from './policy';
 import { ALLOCATION_SCOPES } from './policy';
 
-// Mirrors namespace io in native/allocator_bridge.h.
-const OP = 0, SIZE = 1, ALIGNMENT = 2, SCOPE = 3, ADDRESS = 4, FREE_COUNT = 5, ERROR_COUNT = 6, FREES_START = 8;
-const ALLOCATE = 1, REALLOCATE = 2, INTERNAL_ALLOCATE = 4, INTERNAL_FREE = 5;
+// The array's layout, as the addon defines it (native/bridge/allocator_bridge.h, io).
+const { op: OP, size: SIZE, alignment: ALIGNMENT, scope: SCOPE, address: ADDRESS, freeCount: FREE_COUNT,
+  errorCount: ERROR_COUNT, freesStart: FREES_START } = native.boundary.io;
+const { allocate: ALLOCATE, reallocate: REALLOCATE, internalAllocate: INTERNAL_ALLOCATE, internalFree: INTERNAL_FREE } =
+  native.boundary.ops;
 
 export interface Dispatcher {
   (): number;

@@ -3,11 +3,12 @@
 // (exact below 2^53, which covers every user-space address on 64-bit Linux).
 
 import type { ScopeName } from '../native/contract';
+import { SCOPE_NAMES } from '../native/boundary';
 
 export type AllocationScope = ScopeName;
 
 /** Vulkan's VkSystemAllocationScope values, in enum order. */
-export const ALLOCATION_SCOPES: readonly AllocationScope[] = ['command', 'object', 'cache', 'device', 'instance'];
+export const ALLOCATION_SCOPES: readonly AllocationScope[] = SCOPE_NAMES;
 
 export type InternalAllocationType = 'executable';
 

@@ -1,6 +1,7 @@
 // The one place the native module is loaded. Everything native goes through this
 // typed handle (contract.ts is the contract).
 import type * as Native from './contract';
+import { checkBoundary } from './boundary';
 import { VulkanError } from './errors';
 import { PACKAGE_ROOT } from './paths';
 
@@ -8,6 +9,7 @@ import { PACKAGE_ROOT } from './paths';
 const nodeGypBuild: (root: string) => unknown = require('node-gyp-build');
 
 const native = nodeGypBuild(PACKAGE_ROOT) as typeof Native;
+checkBoundary(native.boundary);
 
 // node-addon-api unwraps `this` without checking its class: a method of one wrapped
 // class called on an object of another would reinterpret it. Every method and

@@ -3,7 +3,7 @@
 // which checks input before it crosses into C++. Declarations only: no code.
 
 /** VkSystemAllocationScope, by name (index = Vulkan's enum value). */
-export type ScopeName = 'command' | 'object' | 'cache' | 'device' | 'instance';
+export type ScopeName = import('./boundary').ScopeName;
 
 export interface NativeScopeStats {
   allocations: number;
@@ -433,3 +433,22 @@ export declare const __testDriver: {
   /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
 };
+
+/** Layouts and names shared with TypeScript (native/bridge/boundary.cc; checked by lib/native/boundary.ts). */
+export declare const boundary: {
+  io: {
+    op: number; size: number; alignment: number; scope: number; address: number; freeCount: number; errorCount: number;
+    freesStart: number; freeCapacity: number; length: number;
+  };
+  ops: { allocate: number; reallocate: number; flush: number; internalAllocate: number; internalFree: number };
+  /** Byte offsets of the trace event's fields, and its size. */
+  traceEvent: {
+    bytes: number; time: number; size: number; address: number; oldAddress: number; seq: number; alignment: number;
+    command: number; kind: number; scope: number; flags: number; thread: number; object: number;
+  };
+  eventFlags: { failed: number; offThread: number; outsideCommand: number };
+  eventKindCount: number;
+  scopeNames: string[];
+  violationNames: string[];
+};
+

@@ -5,27 +5,9 @@
 export const TRACE_FORMAT = 'vkalloc-trace';
 export const TRACE_VERSION = 1;
 
-/** Event kinds, by their number in `kind`. */
-export const EVENT_KINDS = [
-  'allocate',          // 0: pfnAllocation (or pfnReallocation with a NULL original)
-  'reallocate',        // 1: pfnReallocation (address: new block, oldAddress: original)
-  'free',              // 2: pfnFree (or pfnReallocation to size 0)
-  'internal-allocate', // 3: pfnInternalAllocation notification
-  'internal-free',     // 4: pfnInternalFree notification
-  'command-begin',     // 5: a Vulkan command issued from JS starts (size, address unused)
-  'command-end',       // 6: ...and returns (size: its VkResult)
-] as const;
+export { EVENT_FLAGS, EVENT_KINDS } from '../native/boundary';
+import { EVENT_KINDS } from '../native/boundary';
 export type EventKind = (typeof EVENT_KINDS)[number];
-
-/** Flags, bit by bit. */
-export const EVENT_FLAGS = {
-  /** The callback returned NULL (allocation failed or was refused). */
-  failed: 1,
-  /** The callback came from a thread other than the JS thread. */
-  offThread: 2,
-  /** The callback came outside any Vulkan command issued from JS. */
-  outsideCommand: 4,
-} as const;
 
 export interface TraceObject {
   /** Index into TraceData.objects (0 = no object). */

@@ -1,7 +1,7 @@
 // Decodes what the native recorder (native/trace_recorder.h) hands over: one
 // ArrayBuffer of 56-byte events, read column by column with typed arrays over it,
 // plus the command and object tables.
-import type { Native } from '../native/binding';
+import native, { type Native } from '../native/binding';
 import { TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
 import * as is from '../util/is';
 
@@ -25,7 +25,9 @@ export interface RawTrace {
   callSites: Record<string, string>;
 }
 
-const EVENT_BYTES = 56;
+// The event's size and field offsets, as the addon lays them out (struct TraceEvent).
+const EVENT = native.boundary.traceEvent;
+const EVENT_BYTES = EVENT.bytes;
 
 export function nativeTraceOptions(options: unknown): { capacity: number; maxEvents: number; grow: boolean; callSites: boolean } {
   const o = is.options(options, 'options', ['capacity', 'maxEvents', 'whenFull', 'callSites'] as const);
@@ -64,21 +66,25 @@ export function decodeTrace(raw: RawTrace, meta: Record<string, string | number>
     objects: raw.objects,
     callSites: Object.fromEntries(Object.entries(raw.callSites).map(([seq, site]) => [Number(seq), site])),
   };
-  // Offsets: see struct TraceEvent in native/trace_recorder.h.
+  // Field offsets in elements of each view (checkBoundary made sure they divide).
+  const T = EVENT.time / 8, S = EVENT.size / 8, A = EVENT.address / 8, O = EVENT.oldAddress / 8;
+  const SEQ = EVENT.seq / 4, AL = EVENT.alignment / 4, OBJ = EVENT.object / 4, CMD = EVENT.command / 2;
+  const K = EVENT.kind, SC = EVENT.scope, F = EVENT.flags, TH = EVENT.thread;
+  const d8 = EVENT_BYTES / 8, d4 = EVENT_BYTES / 4, d2 = EVENT_BYTES / 2;
   for (let i = 0; i < n; i++) {
-    const d = i * 7, w = i * 14, h = i * 28, b = i * EVENT_BYTES;
-    data.time[i] = f64[d];
-    data.size[i] = f64[d + 1];
-    data.address[i] = f64[d + 2];
-    data.oldAddress[i] = f64[d + 3];
-    data.seq[i] = u32[w + 8];
-    data.alignment[i] = u32[w + 9];
-    data.command[i] = u16[h + 20];
-    data.kind[i] = u8[b + 42];
-    data.scope[i] = u8[b + 43];
-    data.flags[i] = u8[b + 44];
-    data.thread[i] = u8[b + 45];
-    data.object[i] = u32[w + 12];
+    const d = i * d8, w = i * d4, h = i * d2, b = i * EVENT_BYTES;
+    data.time[i] = f64[d + T];
+    data.size[i] = f64[d + S];
+    data.address[i] = f64[d + A];
+    data.oldAddress[i] = f64[d + O];
+    data.seq[i] = u32[w + SEQ];
+    data.alignment[i] = u32[w + AL];
+    data.command[i] = u16[h + CMD];
+    data.kind[i] = u8[b + K];
+    data.scope[i] = u8[b + SC];
+    data.flags[i] = u8[b + F];
+    data.thread[i] = u8[b + TH];
+    data.object[i] = u32[w + OBJ];
   }
   return data;
 }

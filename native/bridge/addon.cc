@@ -19,6 +19,7 @@
 
 namespace vkalloc {
 
+Napi::Object Boundary(Napi::Env env);  // boundary.cc
 #ifdef VKALLOC_TEST_HOOKS
 Napi::Object TestDriver(Napi::Env env);  // native/test/test_driver.cc
 #endif
@@ -96,6 +97,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
+  exports.Set("boundary", Boundary(env));
 #ifdef VKALLOC_TEST_HOOKS
   exports.Set("__testDriver", TestDriver(env));
 #endif
