@@ -26,7 +26,7 @@ const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
 
 export type ViolationKind = (typeof VIOLATION_NAMES)[number];
 
-/** A breach of the allocation-callback contract by the driver (see README, Validation). */
+/** A breach of the allocation-callback contract by the driver (docs/contract-checks.md). */
 export interface Violation {
   kind: ViolationKind;
   /** The command running on the JS thread when it happened ('none' if none). */
@@ -42,11 +42,13 @@ export interface Violation {
 
 export interface HostAllocatorOptions {
   /**
-   * Check every callback against the spec's rules and record violations
-   * (allocator.violations()). { throw: true } also throws an AllocationViolationError
-   * once the command that caused them returns (a created object is kept: it is
-   * destroyed with its parent).
+   * Contract checks: check every callback against the spec's rules and record
+   * violations (allocator.violations()). { throw: true } also throws an
+   * AllocationViolationError once the command that caused them returns (a created
+   * object is kept: it is destroyed with its parent). docs/contract-checks.md.
    */
+  checkContract?: boolean | { throw?: boolean };
+  /** @deprecated the old name of checkContract (kept for one release). */
   validation?: boolean | { throw?: boolean };
 }
 
@@ -55,7 +57,11 @@ export class HostAllocator {
   readonly policy: AllocatorPolicy | null;
 
   constructor(policy: AllocatorPolicy | typeof NATIVE_POLICY = new AlignedHeaderPolicy(), options?: HostAllocatorOptions) {
-    const o = is.options(options, 'options', ['validation'] as const);
+    const o = is.options(options, 'options', ['checkContract', 'validation'] as const);
+    if (o.checkContract !== undefined && o.validation !== undefined) {
+      throw new TypeError('Expected one of options.checkContract and its deprecated alias options.validation but received both');
+    }
+    const [checkName, check] = o.validation !== undefined ? ['validation', o.validation] : ['checkContract', o.checkContract];
     let bridge: Native.AllocatorBridge;
     if (policy === NATIVE_POLICY) {
       this.policy = null;
@@ -66,14 +72,14 @@ export class HostAllocator {
       bridge = new native.AllocatorBridge('js');
       bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
     }
-    if (o.validation !== undefined && o.validation !== false) {
-      if (o.validation === true) bridge.enableValidation(false);
-      else bridge.enableValidation(is.boolean(is.options(o.validation, 'validation', ['throw'] as const).throw ?? false, 'validation.throw'));
+    if (check !== undefined && check !== false) {
+      if (check === true) bridge.enableContractChecks(false);
+      else bridge.enableContractChecks(is.boolean(is.options(check, checkName, ['throw'] as const).throw ?? false, `${checkName}.throw`));
     }
     bridges.set(this, bridge);
   }
 
-  /** The violations recorded so far (validation on); `take` empties the list. */
+  /** The contract violations recorded so far (checkContract on); `take` empties the list. */
   violations(take = false): Violation[] {
     return bridgeOf(this).violations(is.boolean(take, 'take')) as Violation[];
   }

@@ -78,7 +78,7 @@ export declare class AllocatorBridge {
   setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
   startTrace(options: { capacity: number; maxEvents: number; grow: boolean; callSites: boolean }): void;
   /** Validation mode (native/validator.h); `throwAfterCommand`: throw AllocationViolationError after a command. */
-  enableValidation(throwAfterCommand: boolean): void;
+  enableContractChecks(throwAfterCommand: boolean): void;
   violations(take: boolean): { kind: string; command: string; object: string | null; thread: 'js' | 'other'; address: number; size: number; detail: string }[];
   /** The recorded events (56 bytes each, native/trace_recorder.h) and tables; see lib/trace-recorder.ts. */
   stopTrace(): {

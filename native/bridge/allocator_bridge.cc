@@ -49,7 +49,7 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
                          InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
                          InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
                          InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableValidation", napi_default_method),
+                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
                          InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
                          InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
                          InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),

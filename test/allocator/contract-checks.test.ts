@@ -1,4 +1,4 @@
-// Validation mode: each violation kind, played for real through the installed
+// Contract checks: each violation kind, played for real through the installed
 // callbacks by the internal test driver, must be named; real drivers are checked too.
 import native from '../../lib/native/binding';
 import { bridgeOf, HostAllocator, Violation } from '../../lib/allocator/host-allocator';
@@ -9,8 +9,8 @@ import { describeOnDrivers } from '../helpers/drivers';
 const d = native.__testDriver;
 const OBJECT = 1;
 
-function validating(): [HostAllocator, ReturnType<typeof bridgeOf>] {
-  const allocator = new HostAllocator(undefined, { validation: true });
+function checking(): [HostAllocator, ReturnType<typeof bridgeOf>] {
+  const allocator = new HostAllocator(undefined, { checkContract: true });
   return [allocator, bridgeOf(allocator)];
 }
 const kinds = (vs: Violation[]) => vs.map((v) => v.kind);
@@ -32,7 +32,7 @@ const CASES: [string, (bridge: ReturnType<typeof bridgeOf>) => void][] = [
 ];
 
 test.each(CASES)('%s is detected and named', (kind, misbehave) => {
-  const [allocator, bridge] = validating();
+  const [allocator, bridge] = checking();
   misbehave(bridge);
   const found = allocator.violations(true);
   expect(kinds(found)).toContain(kind);
@@ -43,7 +43,7 @@ test.each(CASES)('%s is detected and named', (kind, misbehave) => {
   expect(allocator.violations()).toEqual([]);  // taken
 });
 
-test('the same misbehaviour goes unreported without validation', () => {
+test('the same misbehaviour goes unreported without contract checks', () => {
   const allocator = new HostAllocator();
   const b = bridgeOf(allocator);
   d.free(b, 0x7f00dead0000);
@@ -51,9 +51,9 @@ test('the same misbehaviour goes unreported without validation', () => {
   expect(allocator.stats().unknownPointers).toBe(1);
 });
 
-describeOnDrivers('validation of a real driver', ({ driver }) => {
+describeOnDrivers('contract checks of a real driver', ({ driver }) => {
   test('a full object lifecycle with submits: what the driver does is recorded', () => {
-    const [allocator] = validating();
+    const [allocator] = checking();
     const opts = { allocator };
     const instance = createInstance({ driver }, opts);
     const device = instance.physicalDevices()[0].createDevice({ queues: [{ family: 0 }] }, opts);
@@ -79,7 +79,7 @@ describeOnDrivers('validation of a real driver', ({ driver }) => {
 });
 
 test('{ throw: true } throws AllocationViolationError after the command, keeping created objects', () => {
-  const allocator = new HostAllocator(undefined, { validation: { throw: true } });
+  const allocator = new HostAllocator(undefined, { checkContract: { throw: true } });
   const b = bridgeOf(allocator);
   const error = catchError(() => d.free(b, 0x7f00dead0000)) as Error & { violations: Violation[]; command: string };
   expect(error.name).toBe('AllocationViolationError');
@@ -87,3 +87,25 @@ test('{ throw: true } throws AllocationViolationError after the command, keeping
   expect(error.violations.map((v) => v.kind)).toEqual(['free-unknown']);
   expect(error.message).toContain('free-unknown');
 });
+
+describe('the deprecated option name', () => {
+  test('validation still turns contract checks on', () => {
+    const allocator = new HostAllocator(undefined, { validation: true });
+    const b = bridgeOf(allocator);
+    const p = d.allocate(b, 32, 8, OBJECT);
+    d.free(b, p);
+    d.free(b, p);
+    expect(kinds(allocator.violations())).toEqual(['double-free']);
+  });
+
+  test('both names at once are refused', () => {
+    expect(() => new HostAllocator(undefined, { checkContract: true, validation: true })).toThrow(
+      'Expected one of options.checkContract and its deprecated alias options.validation but received both');
+  });
+
+  test('a bad value names the option used', () => {
+    expect(() => new HostAllocator(undefined, { checkContract: { throw: 1 as unknown as boolean } })).toThrow(/checkContract\.throw/);
+    expect(() => new HostAllocator(undefined, { validation: { throw: 1 as unknown as boolean } })).toThrow(/validation\.throw/);
+  });
+});
+

@@ -65,8 +65,8 @@ const STAGES: [string, string][] = [
     const d = v.createInstance({ driver: 'lavapipe' }, { allocator: a }).physicalDevices()[0].createDevice({ queues: [{ family: 0 }] }, { allocator: a });
     const m = d.allocateMemory({ size: 4096, memoryType: 0 }, { allocator: a }); new Uint8Array(m.map()).fill(1);
     d.queue(0).submit([{}], d.createFence({}, { allocator: a }));`],
-  ['while tracing with validation', `
-    const b = new v.HostAllocator(undefined, { validation: true }); b.startTrace();
+  ['while tracing with contract checks', `
+    const b = new v.HostAllocator(undefined, { checkContract: true }); b.startTrace();
     v.createInstance({ driver: 'lavapipe' }, { allocator: b }).physicalDevices()[0].createDevice({ queues: [{ family: 0 }] }, { allocator: b });`],
 ];
 const ENDINGS: [string, string, number][] = [
