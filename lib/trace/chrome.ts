@@ -20,7 +20,7 @@
 //
 // 'M' metadata events name the process and threads and keep the JS thread first.
 // `metadata` holds the trace's meta plus format, version, events and dropped.
-import { ALLOCATION_SCOPES } from '../allocator/policy';
+import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import type { Trace, TraceBlock, TraceEvent } from './trace';
 
 export interface ChromeTraceEvent {

@@ -18,7 +18,7 @@
 // (addresses are exact: below 2^53). A reader refuses other formats and versions rather
 // than guess; a new version number means a change an old reader would misread.
 import * as fs from 'fs';
-import { ALLOCATION_SCOPES } from '../allocator/policy';
+import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
 import { describe } from '../util/is';
 

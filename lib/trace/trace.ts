@@ -3,7 +3,7 @@
 // timeline. Everything comes from one replay of the events in seq order, made on
 // first use and kept.
 import { ChromeTrace, toChromeTrace } from './chrome';
-import { ALLOCATION_SCOPES, AllocationScope } from '../allocator/policy';
+import { SCOPE_NAMES as ALLOCATION_SCOPES, type ScopeName as AllocationScope } from '../native/boundary';
 import { EVENT_FLAGS, EVENT_KINDS, EventKind, TraceData, TraceObject } from './format';
 import { readTraceFile, writeTraceFile } from './file';
 import * as is from '../util/is';
