@@ -3,7 +3,6 @@ import native, { Native } from '../native/binding';
 import { DriverChoice, DriverSelection, resolveDriver } from './driver';
 import { flagNames, makeApiVersion, MESSAGE_SEVERITY, MESSAGE_TYPE, MessageSeverity, MessageType } from '../util/flags';
 import { allocatorOption, HostAllocator } from '../allocator/host-allocator';
-import { instanceHooks } from './instance-hooks';
 import { Device } from './device';
 import { PhysicalDevice } from './physical-device';
 import { checkConstruct, CONSTRUCT, VulkanObject } from './resource';
@@ -69,8 +68,7 @@ const API_VERSIONS: Record<string, number> = {
 };
 
 export function createInstance(options?: InstanceOptions, allocatorOptions?: AllocatorOptions): Instance {
-  const given = is.options(options, 'options', INSTANCE_KEYS);
-  const o = instanceHooks.defaults ? { ...instanceHooks.defaults, ...given } : given;
+  const o = is.options(options, 'options', INSTANCE_KEYS);
   const applicationName = o.applicationName === undefined ? 'vkalloc' : is.string(o.applicationName, 'applicationName');
   const applicationVersion = o.applicationVersion === undefined ? 1 : is.uint32(o.applicationVersion, 'applicationVersion');
   let apiVersion = API_VERSIONS['1.3'];
@@ -98,7 +96,6 @@ export function createInstance(options?: InstanceOptions, allocatorOptions?: All
     },
     bridge);
   created = new Instance(CONSTRUCT, handle, allocator, driver, apiVersion, validation);
-  instanceHooks.created?.(created, given as InstanceOptions);
   return created;
 }
 

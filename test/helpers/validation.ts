@@ -8,8 +8,8 @@
 //
 // Tests that create instances with their own `validation` option (to provoke and
 // check messages) are left alone.
-import type { Instance, ValidationMessage } from '../../lib/vulkan/instance';
-import { instanceHooks } from '../../lib/vulkan/instance-hooks';  // no side effects: loads nothing else
+import * as instanceModule from '../../lib/vulkan/instance';
+import type { Instance, InstanceOptions, ValidationMessage } from '../../lib/vulkan/instance';
 
 export const VALIDATING = process.env.VKALLOC_TEST_VALIDATION === '1';
 
@@ -26,9 +26,19 @@ function report(instance: Instance, when: string): void {
 
 if (VALIDATING) {
   const watched = new Set<Instance>();
-  instanceHooks.defaults = { validation: true };
-  instanceHooks.created = (instance, given) => {
-    if (given?.validation !== undefined) return;
+  // Every caller reaches createInstance through this module's exports object (the
+  // package root re-exports it with a getter), so wrapping it there covers them all
+  // without a hook in the library.
+  const original = instanceModule.createInstance;
+  const isPlainObject = (v: unknown): v is InstanceOptions => typeof v === 'object' && v !== null && !Array.isArray(v);
+  (instanceModule as { createInstance: typeof original }).createInstance = (options, allocatorOptions) => {
+    const own = isPlainObject(options) && options.validation !== undefined;
+    const merged = options === undefined || (isPlainObject(options) && !own) ? { validation: true, ...options } : options;
+    const instance = original(merged, allocatorOptions);
+    if (!own) watch(instance);
+    return instance;
+  };
+  const watch = (instance: Instance): void => {
     watched.add(instance);
     const destroy = instance.destroy.bind(instance);
     Object.defineProperty(instance, 'destroy', {

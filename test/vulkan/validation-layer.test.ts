@@ -8,6 +8,8 @@ import { createInstance, instanceLayers, ValidationMessage } from '../../lib/ind
 import { PrefixSum, prefixSumOnCpu } from '../../lib/workloads/prefix-sum';
 import { loadShader } from '../../lib/workloads/shaders';
 import { describeOnDrivers } from '../helpers/drivers';
+import { VALIDATING } from '../helpers/validation';
+import { createInstance as createInstanceFromModule } from '../../lib/vulkan/instance';
 import { randomWords } from '../helpers/gpu';
 
 const hasLayer = instanceLayers().some((l) => l.name === 'VK_LAYER_KHRONOS_validation');
@@ -83,5 +85,30 @@ describeOnDrivers('validation layer', ({ driver }) => {
     expect(delivered.map((m) => m.id)).toEqual(['VUID-vkCmdDispatch-None-02697', 'VUID-vkCmdDispatch-None-02697']);
     instance.destroy();
     expect(allocator.stats().liveCount).toBe(0);
+  });
+});
+
+// The suite's second run (VKALLOC_TEST_VALIDATION=1, test/helpers/validation.ts) puts
+// every instance made without its own `validation` option under the layer: make sure
+// it really does, through the package root as through the module itself.
+(VALIDATING ? describe : describe.skip)('the validation-layer test run', () => {
+  test('instances made without their own option run under the layer', () => {
+    for (const make of [createInstance, createInstanceFromModule]) {
+      const instance = make({ driver: 'lavapipe' });
+      try {
+        expect(instance.validation).not.toBeNull();
+      } finally {
+        instance.destroy();
+      }
+    }
+  });
+
+  test('an instance with its own option keeps it', () => {
+    const instance = createInstance({ driver: 'lavapipe', validation: false });
+    try {
+      expect(instance.validation).toBeNull();
+    } finally {
+      instance.destroy();
+    }
   });
 });
