@@ -340,13 +340,14 @@ function ensureTypeScript(force) {
     what: 'compiling TypeScript (tsc)',
     output: TS_OUTPUT,
     stamp: TS_STAMP,
-    hash: hashSources(['tsconfig.json', 'tsconfig.build.json', ...listFiles(path.join(ROOT, 'lib'))]),
+    hash: hashSources(['tsconfig.json', 'tsconfig.build.json', 'scripts/esm-entries.js', ...listFiles(path.join(ROOT, 'lib'))]),
     force,
     // From an empty dist/: files left by sources that were moved or deleted would
     // otherwise still load (and still be packed).
     build: () => {
       fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
       runOrFail('compiling TypeScript', localBin('tsc'), ['-p', 'tsconfig.build.json']);
+      runOrFail('writing the ES module entries', process.execPath, [path.join(ROOT, 'scripts', 'esm-entries.js')]);
     },
   });
 }

@@ -8,8 +8,22 @@ import { PACKAGE_ROOT } from './paths';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const nodeGypBuild: (root: string) => unknown = require('node-gyp-build');
 
-const native = nodeGypBuild(PACKAGE_ROOT) as typeof Native;
+const native = loadAddon();
 checkBoundary(native.boundary);
+
+/** The package's own build (build/Release) if there is one, else its prebuilt binary. */
+function loadAddon(): typeof Native {
+  try {
+    return nodeGypBuild(PACKAGE_ROOT) as typeof Native;
+  } catch (e) {
+    if (!(e instanceof Error) || !/No native build was found/.test(e.message)) throw e;
+    throw new Error(`vkalloc has no native binary for ${process.platform}-${process.arch} ` +
+      '(the package ships prebuilt binaries for linux-x64 only), and no build of its own in ' +
+      `${PACKAGE_ROOT}. To build from source: clone the repository and run \`npm run build\` ` +
+      '(it needs cmake 3.15 or newer, a C++17 compiler and the Vulkan headers, e.g. ' +
+      '`apt-get install cmake g++ libvulkan-dev`; see docs/packaging.md).', { cause: e });
+  }
+}
 
 // node-addon-api unwraps `this` without checking its class: a method of one wrapped
 // class called on an object of another would reinterpret it. Every method and
