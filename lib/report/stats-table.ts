@@ -2,10 +2,22 @@
 import type { AllocatorStats } from '../allocator/host-allocator';
 import { ALLOCATION_SCOPES } from '../allocator/policy';
 
+const UNITS = [['KiB', 1], ['MiB', 2], ['GiB', 2], ['TiB', 2]] as const;
+
+/**
+ * Bytes with a binary unit: 1023 B, 1.0 KiB, 1.00 MiB, 5.00 GiB. The unit is chosen
+ * after rounding, so a value just under a boundary never shows as "1024.0 KiB".
+ */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+  if (Math.abs(n) < 1024) return `${n} B`;
+  let value = n;
+  for (let i = 0; i < UNITS.length; i++) {
+    value /= 1024;
+    const [unit, digits] = UNITS[i];
+    const shown = value.toFixed(digits);
+    if (Math.abs(Number(shown)) < 1024 || i === UNITS.length - 1) return `${shown} ${unit}`;
+  }
+  return `${n} B`;  // not reached
 }
 
 /** Columns right-aligned except the first; a rule under the header. */
