@@ -125,7 +125,9 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
 
 const COMMANDS: Record<CommandName, (args: string[], output: CliOutput) => number | Promise<number>> = {
   demo, report, info,
-  sweep: (args, output) => sweepCommand(args, output, { parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError }),
+  sweep: (args, output) => sweepCommand(args, output, {
+    parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError, checkDriver,
+  }),
 };
 
 function done(output: CliOutput, text: string): number {
@@ -147,7 +149,10 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: Comma
     const err = e as Error & { code?: string };
     const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${quoted}`, command);
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${quoted.split(' ')[0]} needs a value`, command);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const option = quoted.split(' ')[0];
+      throw new UsageError(/does not take/.test(err.message) ? `option ${option} does not take a value` : `option ${option} needs a value`, command);
+    }
     throw new UsageError(err.message, command);
   }
   if (parsed.positionals.length > positionals) {
@@ -165,7 +170,7 @@ function demo(args: string[], output: CliOutput): number {
   if (values.help) return done(output, USAGE.demo);
   const tracePath = nonEmpty(values.trace, '--trace', 'demo') ?? 'trace.json';
   const htmlPath = nonEmpty(values.html, '--html', 'demo') ?? 'report.html';
-  const driver = values.driver === undefined ? 'auto' : checkDriver(values.driver as string);
+  const driver = values.driver === undefined ? 'auto' : checkDriver(values.driver as string, 'demo');
 
   const result = runDemo({ driver, onAllocator: (allocator) => allocator.startTrace() });
   const trace = result.allocator.stopTrace();
@@ -177,11 +182,11 @@ function demo(args: string[], output: CliOutput): number {
 }
 
 /** A driver name that cannot mean anything is a usage error; one that is not installed, a failure. */
-function checkDriver(name: string): string {
+function checkDriver(name: string, command: CommandName): string {
   try {
     resolveDriver(name);
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(`bad --driver: ${e.message}`, 'demo');
+    if (e instanceof RangeError) throw new UsageError(`bad --driver: ${e.message}`, command);
     throw e;
   }
   return name;
