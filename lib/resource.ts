@@ -39,6 +39,13 @@ export abstract class VulkanObject<N extends NativeResource = NativeResource> {
     return self.#native;
   }
 
+  /** nativeOf(), refusing an object already destroyed with the message native code gives ("Device is destroyed"). */
+  protected static liveNativeOf<N extends NativeResource>(self: VulkanObject<N>): N {
+    const native = this.nativeOf(self);
+    if (native.destroyed) throw new Error(`${this.name} is destroyed`);
+    return native;
+  }
+
   get destroyed(): boolean {
     return VulkanObject.nativeOf(this).destroyed;
   }
