@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ParseArgsConfig } from 'util';
-import { formatBytes, table } from './stats-table';
+import { formatBytes, table, terminalJson } from './stats-table';
 import { sweep, SweepReport } from './sweep';
 import { SWEEP_TARGETS } from './sweep-targets';
 
@@ -82,7 +82,7 @@ export async function sweepCommand(args: string[], output: Output, deps: Deps): 
     },
   });
   if (tty) process.stderr.write('\n');
-  output.out(json ? JSON.stringify(report, null, 2) : summary(report));
+  output.out(json ? terminalJson(JSON.stringify(report, null, 2)) : summary(report));
   const t = report.totals;
   return t.crashes + t.hangs + t.leaky + t.otherErrors === 0 ? 0 : 1;
 }

@@ -12,7 +12,7 @@ import { apiVersionString } from './flags';
 import { createInstance } from './instance';
 import { writeHtmlReport } from './report/html-report';
 import { terminalReport } from './report/terminal-report';
-import { formatBytes } from './stats-table';
+import { formatBytes, printable, terminalJson } from './stats-table';
 import { loadTrace } from './trace';
 import { describe } from './validate';
 import { instanceLayers, loaderStatus } from './vulkan-info';
@@ -102,12 +102,13 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
   const fail = (e: unknown): number => {
     if (e instanceof UsageError) {
       const where = e.command === 'main' ? 'vkalloc' : `vkalloc ${e.command}`;
-      output.err(`${where}: ${e.message}\n\n${USAGE[e.command]}`);
+      output.err(`${where}: ${printable(e.message, true)}\n\n${USAGE[e.command]}`);
       return EXIT_USAGE;
     }
     // Not `instanceof Error`: errors from Node's core (fs) may come from another realm.
     const message = typeof (e as Error)?.message === 'string' ? (e as Error).message : String(e);
-    output.err(`vkalloc${first && first in COMMANDS ? ` ${first}` : ''}: ${message}`);
+    // A message may quote a trace file or a script: nothing in it may drive the terminal.
+    output.err(`vkalloc${first && first in COMMANDS ? ` ${first}` : ''}: ${printable(message, true)}`);
     return EXIT_FAILURE;
   };
   try {
@@ -223,7 +224,7 @@ function report(args: string[], output: CliOutput): number {
     say(`Wrote ${chromePath}: open it in ui.perfetto.dev or chrome://tracing`);
   }
   if (values.json) {
-    output.out(JSON.stringify({ meta: trace.meta, summary: trace.summary(), leaks: trace.leaks(), stillLive: trace.stillLive() }, null, 2));
+    output.out(terminalJson(JSON.stringify({ meta: trace.meta, summary: trace.summary(), leaks: trace.leaks(), stillLive: trace.stillLive() }, null, 2)));
   } else if (!htmlPath) {
     output.out(terminalReport(trace, { topObjects: top }));
   }
@@ -247,7 +248,7 @@ function info(args: string[], output: CliOutput): number {
   const drivers = loader.found ? installedDrivers().map(probeDriver) : [];
   const layers = loader.found ? instanceLayers() : [];
   if (values.json) {
-    output.out(JSON.stringify({ loader, drivers, layers }, null, 2));
+    output.out(terminalJson(JSON.stringify({ loader, drivers, layers }, null, 2)));
     return loader.found ? EXIT_OK : EXIT_FAILURE;
   }
   if (!loader.found) {

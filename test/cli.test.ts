@@ -8,7 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../lib/cli';
 import { findLavapipe } from '../lib/driver';
 import { HostAllocator } from '../lib/host-allocator';
 import { loadTrace, Trace } from '../lib/trace';
-import { sampleAppTrace } from './helpers/synthetic-trace';
+import { sampleAppTrace, TraceBuilder } from './helpers/synthetic-trace';
 
 const ROOT = path.join(__dirname, '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkalloc-cli-'));
@@ -113,6 +113,42 @@ describe('report', () => {
     expect(json.leaks).toHaveLength(4);
     expect(json.stillLive).toHaveLength(2);
     expect(json.meta).toEqual({ driver: 'synthetic', device: 'test device' });
+  });
+
+  test('a hostile trace cannot drive the terminal: control characters come out escaped, in tables, JSON and errors', () => {
+    // Retitle the window (OSC), clear the screen (CSI), a one-byte C1 CSI, a right-to-left override, a newline.
+    const evil = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eevil\nline';
+    const b = new TraceBuilder({ driver: `d${evil}` });
+    b.begin(`vkCreateInstance${evil}`);
+    b.create(`Instance${evil}`);
+    b.allocate(64, 'instance');
+    b.end();
+    b.begin(`vkCmd${evil}`, 0, `at app${evil}`);
+    b.allocate(32, 'command');
+    b.end();
+    const file = path.join(tmp, 'hostile.json');
+    new Trace(b.build()).save(file);
+    const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+    const escaped = '\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202eevil\\x0aline';
+
+    const text = run('report', file);
+    expect(text.status).toBe(EXIT_OK);
+    expect(text.stdout).not.toMatch(raw);
+    expect(text.stdout).toContain(`driver: d${escaped}`);
+    expect(text.stdout).toContain(`vkCmd${escaped}`);
+    expect(text.stdout).toContain(`at app${escaped}`);
+    expect(text.stdout).toContain(`Instance${escaped} #1`);
+
+    const json = run('report', file, '--json');
+    expect(json.stdout).not.toMatch(raw);
+    expect(JSON.parse(json.stdout).meta.driver).toBe(`d${evil}`);  // the same JSON, only escaped
+
+    const foreign = path.join(tmp, 'hostile-format.json');
+    fs.writeFileSync(foreign, JSON.stringify({ format: evil }));
+    const error = run('report', foreign);
+    expect(error.status).toBe(EXIT_FAILURE);
+    expect(error.stderr).not.toMatch(raw);
+    expect(error.stderr).toContain('\\u001b]0;pwned\\u0007\\u001b[2J\\x9b31m\\u202eevil');
   });
 
   test('--html writes the report, --chrome the Chrome trace', () => {
