@@ -12,7 +12,7 @@ import { apiVersionString } from '../util/flags';
 import { createInstance } from '../vulkan/instance';
 import { writeHtmlReport } from '../report/html-report';
 import { terminalReport } from '../report/terminal-report';
-import { formatBytes } from '../report/stats-table';
+import { formatBytes, printable, terminalJson } from '../report/stats-table';
 import { loadTrace } from '../trace/trace';
 import { describe } from '../util/is';
 import { instanceLayers, loaderStatus } from '../vulkan/vulkan-info';
@@ -103,12 +103,13 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
   const fail = (e: unknown): number => {
     if (e instanceof UsageError) {
       const where = e.command === 'main' ? 'vkalloc' : `vkalloc ${e.command}`;
-      output.err(`${where}: ${e.message}\n\n${USAGE[e.command]}`);
+      output.err(`${where}: ${printable(e.message, true)}\n\n${USAGE[e.command]}`);
       return EXIT_USAGE;
     }
     // Not `instanceof Error`: errors from Node's core (fs) may come from another realm.
     const message = typeof (e as Error)?.message === 'string' ? (e as Error).message : String(e);
-    output.err(`vkalloc${first && first in COMMANDS ? ` ${first}` : ''}: ${message}`);
+    // A message may quote a trace file or a script: nothing in it may drive the terminal.
+    output.err(`vkalloc${first && first in COMMANDS ? ` ${first}` : ''}: ${printable(message, true)}`);
     return EXIT_FAILURE;
   };
   try {
@@ -126,7 +127,9 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
 
 const COMMANDS: Record<CommandName, (args: string[], output: CliOutput) => number | Promise<number>> = {
   demo, report, info,
-  sweep: (args, output) => sweepCommand(args, output, { parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError }),
+  sweep: (args, output) => sweepCommand(args, output, {
+    parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError, checkDriver,
+  }),
 };
 
 function done(output: CliOutput, text: string): number {
@@ -148,7 +151,10 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: Comma
     const err = e as Error & { code?: string };
     const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${quoted}`, command);
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${quoted.split(' ')[0]} needs a value`, command);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const option = quoted.split(' ')[0];
+      throw new UsageError(/does not take/.test(err.message) ? `option ${option} does not take a value` : `option ${option} needs a value`, command);
+    }
     throw new UsageError(err.message, command);
   }
   if (parsed.positionals.length > positionals) {
@@ -166,7 +172,7 @@ function demo(args: string[], output: CliOutput): number {
   if (values.help) return done(output, USAGE.demo);
   const tracePath = nonEmpty(values.trace, '--trace', 'demo') ?? 'trace.json';
   const htmlPath = nonEmpty(values.html, '--html', 'demo') ?? 'report.html';
-  const driver = values.driver === undefined ? 'auto' : checkDriver(values.driver as string);
+  const driver = values.driver === undefined ? 'auto' : checkDriver(values.driver as string, 'demo');
 
   const result = runDemo({ driver, onAllocator: (allocator) => allocator.startTrace() });
   const trace = result.allocator.stopTrace();
@@ -178,11 +184,11 @@ function demo(args: string[], output: CliOutput): number {
 }
 
 /** A driver name that cannot mean anything is a usage error; one that is not installed, a failure. */
-function checkDriver(name: string): string {
+function checkDriver(name: string, command: CommandName): string {
   try {
     resolveDriver(name);
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(`bad --driver: ${e.message}`, 'demo');
+    if (e instanceof RangeError) throw new UsageError(`bad --driver: ${e.message}`, command);
     throw e;
   }
   return name;
@@ -219,7 +225,7 @@ function report(args: string[], output: CliOutput): number {
     say(`Wrote ${chromePath}: open it in ui.perfetto.dev or chrome://tracing`);
   }
   if (values.json) {
-    output.out(JSON.stringify({ meta: trace.meta, summary: trace.summary(), leaks: trace.leaks(), stillLive: trace.stillLive() }, null, 2));
+    output.out(terminalJson(JSON.stringify({ meta: trace.meta, summary: trace.summary(), leaks: trace.leaks(), stillLive: trace.stillLive() }, null, 2)));
   } else if (!htmlPath) {
     output.out(terminalReport(trace, { topObjects: top }));
   }
@@ -243,7 +249,7 @@ function info(args: string[], output: CliOutput): number {
   const drivers = loader.found ? installedDrivers().map(probeDriver) : [];
   const layers = loader.found ? instanceLayers() : [];
   if (values.json) {
-    output.out(JSON.stringify({ loader, drivers, layers }, null, 2));
+    output.out(terminalJson(JSON.stringify({ loader, drivers, layers }, null, 2)));
     return loader.found ? EXIT_OK : EXIT_FAILURE;
   }
   if (!loader.found) {

@@ -3,16 +3,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ParseArgsConfig } from 'util';
-import { formatBytes, table } from '../report/stats-table';
+import { formatBytes, table, terminalJson } from '../report/stats-table';
 import { sweep, SweepReport } from '../fault/sweep';
 import { SWEEP_TARGETS } from '../fault/sweep-targets';
 
-export const SWEEP_USAGE = `Usage: vkalloc sweep TARGET [--driver NAME] [--max N] [--json]
+export const SWEEP_USAGE = `Usage: vkalloc sweep TARGET [--driver NAME] [--max N] [--timeout S] [--json]
 
 For N = 0, 1, 2, ... refuses every host allocation from the Nth on while TARGET creates
 (and destroys) its object, until creation succeeds: each point must fail with
 VK_ERROR_OUT_OF_HOST_MEMORY and leave nothing live. Points run in a child process, so
-a driver crash is reported at its point and the sweep goes on.
+a driver crash or hang is reported at its point and the sweep goes on.
 
 TARGET: ${Object.keys(SWEEP_TARGETS).join(', ')}, or a .js file whose export
   (default, or module.exports) is a function ({ allocator, driver, vkalloc }) => void
@@ -21,10 +21,11 @@ TARGET: ${Object.keys(SWEEP_TARGETS).join(', ')}, or a .js file whose export
 Options:
   --driver NAME   lavapipe (default), swiftshader, auto, or the path of an ICD .json
   --max N         Stop after N points (default 5000)
+  --timeout S     Seconds a point may take before it counts as a hang (default 60)
   --json          Print the whole report as JSON (no progress bar)
 
-Exit status: 0 when every point was clean, 1 when a point leaked, crashed or failed
-otherwise, 2 usage error.`;
+Exit status: 0 when every point was clean, 1 when a point leaked, crashed, hung or
+failed otherwise, 2 usage error.`;
 
 interface Output { out(text: string): void; err(text: string): void }
 interface Deps {
@@ -32,10 +33,14 @@ interface Deps {
     { values: Record<string, unknown>; positionals: string[] };
   usage: string;
   UsageError: new (message: string, command: 'sweep') => Error;
+  /** The driver name, or a UsageError when it cannot mean any driver. */
+  checkDriver: (name: string, command: 'sweep') => string;
 }
 
 export async function sweepCommand(args: string[], output: Output, deps: Deps): Promise<number> {
-  const { values, positionals } = deps.parse(args, { driver: { type: 'string' }, max: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const { values, positionals } = deps.parse(args, {
+    driver: { type: 'string' }, max: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' },
+  }, 1);
   if (values.help) {
     output.out(deps.usage);
     return 0;
@@ -55,11 +60,17 @@ export async function sweepCommand(args: string[], output: Output, deps: Deps): 
   if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
     throw new deps.UsageError(`--max needs a positive integer, not ${JSON.stringify(values.max)}`, 'sweep');
   }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0 && timeout <= 2 ** 31 / 1000)) {
+    throw new deps.UsageError(`--timeout needs a positive number of seconds, not ${JSON.stringify(values.timeout)}`, 'sweep');
+  }
+  const driver = values.driver === undefined ? undefined : deps.checkDriver(values.driver as string, 'sweep');
   const json = values.json === true;
   const tty = !json && process.stderr.isTTY;
   const report = await sweep(target, {
-    driver: values.driver as string | undefined,
+    driver,
     maxPoints: max,
+    timeout,
     onPoint: (p) => {
       if (json) return;
       if (tty) {
@@ -71,9 +82,9 @@ export async function sweepCommand(args: string[], output: Output, deps: Deps): 
     },
   });
   if (tty) process.stderr.write('\n');
-  output.out(json ? JSON.stringify(report, null, 2) : summary(report));
+  output.out(json ? terminalJson(JSON.stringify(report, null, 2)) : summary(report));
   const t = report.totals;
-  return t.crashes + t.leaky + t.otherErrors === 0 ? 0 : 1;
+  return t.crashes + t.hangs + t.leaky + t.otherErrors === 0 ? 0 : 1;
 }
 
 function summary(report: SweepReport): string {
@@ -87,9 +98,10 @@ function summary(report: SweepReport): string {
       ['other errors', t.otherErrors],
       ['left blocks live', t.leaky],
       ['crashes', t.crashes],
+      ['hangs', t.hangs],
     ]),
   ];
-  const bad = report.points.filter((p) => p.result === 'crash' || p.live > 0 ||
+  const bad = report.points.filter((p) => p.live > 0 ||
     (p.result !== 'success' && p.result !== 'VK_ERROR_OUT_OF_HOST_MEMORY'));
   if (bad.length > 0) {
     lines.push('', 'Findings:', '', table(['point', 'result', 'live', 'detail'],

@@ -8,6 +8,8 @@ export interface SweepContext {
   /** The allocator whose policy fails allocations; pass it to the object under test. */
   allocator: HostAllocator;
   driver: string;
+  /** The failure point being run: allocations from this index on are refused. */
+  point: number;
   /** The vkalloc module, for scripts. */
   vkalloc: typeof import('../index');
 }

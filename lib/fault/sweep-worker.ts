@@ -1,10 +1,25 @@
 // The child process of sweep() (lib/sweep.ts): runs the target at failure points
-// start, start+1, … and prints one JSON line per point, so that a driver crash
-// ends only this process and the parent knows at which point it happened.
+// start, start+1, … and reports each on file descriptor 3, one JSON line per message,
+// so that a driver crash (or hang) ends only this process, the parent knows at which
+// point it happened, and whatever the target prints on stdout cannot be mistaken for
+// a result. Messages: { kind: 'ready' } once set up, { kind: 'point', ...PointResult,
+// rss } per point, { kind: 'end' } after the last, or { kind: 'fatal', message } when
+// the target cannot be loaded at all.
+//
+// Flat memory over thousands of points: one allocator, policy and chunk pool serve
+// every point (a fresh HostAllocator per point left its chunks to finalizers, and a
+// synchronous loop never lets them run); the loop yields to the event loop after each
+// point so that the wrappers the target dropped are finalized; and an instance made
+// with the driver's own allocator stays alive throughout, so the loader keeps the
+// driver loaded instead of reloading it (dlopen, relocation) at every point. The
+// allocations a target makes are the same either way.
+import * as fs from 'fs';
 import { AlignedHeaderPolicy } from '../allocator/aligned-header-policy';
+import { ForwardingPolicy } from '../allocator/composed-policies';
 import { VulkanError } from '../native/errors';
-import { FailingPolicy } from './failing-policy';
 import { HostAllocator } from '../allocator/host-allocator';
+import { createInstance, Instance } from '../vulkan/instance';
+import type { AllocationScope } from '../allocator/policy';
 import type { SweepFunction } from './sweep-targets';
 import { SWEEP_TARGETS } from './sweep-targets';
 
@@ -18,7 +33,7 @@ export interface WorkerJob {
 export interface PointResult {
   /** Allocations from this index on were refused. */
   point: number;
-  /** 'success', a VkResult name, or 'error' (any other exception), or 'crash'. */
+  /** 'success', a VkResult name, 'error' (any other exception), 'crash' or 'hang'. */
   result: string;
   message?: string;
   /** Allocation requests the policy saw, and how many it refused. */
@@ -30,6 +45,39 @@ export interface PointResult {
   leaked: { address: number; size: number; scope: string; command: string }[];
 }
 
+export type WorkerMessage =
+  | { kind: 'ready' }
+  | ({ kind: 'point'; rss: number } & PointResult)
+  | { kind: 'end' }
+  | { kind: 'fatal'; message: string };
+
+/** The result channel (the parent opens it as a pipe; writes to it block, never fail with EAGAIN). */
+export const RESULT_FD = 3;
+
+/** FailingPolicy's `from` plan, restartable, so one policy serves every point. */
+class PointPolicy extends ForwardingPolicy {
+  requests = 0;
+  refused = 0;
+  #from = 0;
+
+  start(point: number): void {
+    this.#from = point;
+    this.requests = 0;
+    this.refused = 0;
+  }
+  override allocate(size: number, alignment: number, scope: AllocationScope): number {
+    return this.#refuse() ? 0 : super.allocate(size, alignment, scope);
+  }
+  protected override onReallocate(address: number, size: number, alignment: number, scope: AllocationScope): number {
+    return this.#refuse() ? 0 : super.onReallocate(address, size, alignment, scope);
+  }
+  #refuse(): boolean {
+    if (this.requests++ < this.#from) return false;
+    this.refused++;
+    return true;
+  }
+}
+
 function load(target: WorkerJob['target']): SweepFunction {
   if (typeof target === 'string') return SWEEP_TARGETS[target];
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -39,30 +87,54 @@ function load(target: WorkerJob['target']): SweepFunction {
   return fn;
 }
 
-function runPoint(fn: SweepFunction, driver: string, point: number): PointResult {
-  const policy = new FailingPolicy(new AlignedHeaderPolicy(), { from: point });
-  const allocator = new HostAllocator(policy);
-  let result = 'success';
-  let message: string | undefined;
-  try {
-    fn({ allocator, driver, vkalloc: require('../index') });
-  } catch (e) {
-    result = e instanceof VulkanError ? e.code : 'error';
-    message = e instanceof Error ? e.message : String(e);
-  }
-  const stats = allocator.stats();
-  const leaked = allocator.liveBlocks().slice(0, 20).map(({ address, size, scope, command }) => ({ address, size, scope, command }));
-  return { point, result, message, requests: policy.requests, refused: policy.failures, live: stats.liveCount, liveBytes: stats.liveBytes, leaked };
+function send(message: WorkerMessage): void {
+  fs.writeSync(RESULT_FD, JSON.stringify(message) + '\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
-  const fn = load(job.target);
-  for (let point = job.start; point < job.end; point++) {
-    const r = runPoint(fn, job.driver, point);
-    process.stdout.write(JSON.stringify(r) + '\n');
-    if (r.result === 'success') break;
+  let fn: SweepFunction;
+  try {
+    fn = load(job.target);
+  } catch (e) {
+    send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });
+    return;
   }
+  let keepLoaded: Instance | null = null;
+  try {
+    keepLoaded = createInstance({ driver: job.driver, validation: false });
+  } catch {
+    // The driver does not load: every point will say so.
+  }
+  const policy = new PointPolicy(new AlignedHeaderPolicy());
+  const allocator = new HostAllocator(policy);
+  const vkalloc = require('../index') as typeof import('../index');
+  send({ kind: 'ready' });
+  for (let point = job.start; point < job.end; point++) {
+    // Blocks an earlier point leaked stay live: count only this point's.
+    const before = allocator.stats().liveCount === 0 ? null : new Set(allocator.liveBlocks().map((b) => b.address));
+    policy.start(point);
+    let result = 'success';
+    let message: string | undefined;
+    try {
+      fn({ allocator, driver: job.driver, vkalloc, point });
+    } catch (e) {
+      result = e instanceof VulkanError ? e.code : 'error';
+      message = e instanceof Error ? e.message : String(e);
+    }
+    const stats = allocator.stats();
+    const left = stats.liveCount === 0 ? [] : allocator.liveBlocks().filter((b) => !before?.has(b.address));
+    send({
+      kind: 'point', point, result, message, requests: policy.requests, refused: policy.refused,
+      live: left.length, liveBytes: left.reduce((sum, b) => sum + b.size, 0),
+      leaked: left.slice(0, 20).map(({ address, size, scope, command }) => ({ address, size, scope, command })),
+      rss: process.memoryUsage.rss(),
+    });
+    if (result === 'success') break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  keepLoaded?.destroy();
+  send({ kind: 'end' });
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

@@ -2,11 +2,13 @@
 // allocations from the Nth on are refused while the target creates (and destroys)
 // its object; each point must end in VK_ERROR_OUT_OF_HOST_MEMORY with nothing left
 // live, until creation succeeds. Points run in a child process (lib/sweep-worker.ts)
-// so that a driver crash becomes a finding at its point, and the sweep goes on.
+// so that a driver crash, or a hang (no result within the per-point timeout: the
+// child is killed), becomes a finding at its point, and the sweep goes on in a new child.
 import { spawn } from 'child_process';
 import * as path from 'path';
 import { resolveDriver } from '../vulkan/driver';
-import type { PointResult, WorkerJob } from './sweep-worker';
+import type { PointResult, WorkerJob, WorkerMessage } from './sweep-worker';
+import { RESULT_FD } from './sweep-worker';
 import { SWEEP_TARGETS } from './sweep-targets';
 import * as is from '../util/is';
 import { DIST_DIR } from '../native/paths';
@@ -18,6 +20,11 @@ export interface SweepOptions {
   driver?: string;
   /** Stop after this many points even without a success (default 5000). */
   maxPoints?: number;
+  /**
+   * Seconds one point may take before it counts as a hang (default 60): the child is
+   * killed, the point is recorded with result 'hang', and the sweep goes on after it.
+   */
+  timeout?: number;
   /** Called after each point, for progress. */
   onPoint?: (result: PointResult) => void;
 }
@@ -35,43 +42,87 @@ export interface SweepReport {
     /** Left blocks live. */
     leaky: number;
     crashes: number;
+    /** Points that gave no result within the timeout. */
+    hangs: number;
     /** The first point at which creation succeeded (the number of allocations it needs), or null. */
     succeededAt: number | null;
   };
 }
 
 const WORKER = path.join(DIST_DIR, 'fault', 'sweep-worker.js');
+/** Loading the target and the driver may take this long beyond a point's timeout. */
+const STARTUP_SECONDS = 30;
 
-/** Runs one child from `start`; resolves with its points and whether it died early. */
-function runWorker(job: WorkerJob, onPoint: (r: PointResult) => void): Promise<{ crashed: boolean; detail: string }> {
+type WorkerEnd =
+  | { how: 'finished' }
+  | { how: 'crashed' | 'hung'; detail: string }
+  | { how: 'fatal'; detail: string };
+
+/** Runs one child from `job.start`, passing each point on; resolves with how the child ended. */
+function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointResult) => void): Promise<WorkerEnd> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin, stdout, stderr, and the results on fd RESULT_FD (3).
+    const child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
-    let sawSuccess = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    let ended: WorkerEnd | null = null;
+    let hung = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (seconds: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        hung = true;
+        child.kill('SIGKILL');
+      }, seconds * 1000);
+    };
+    arm(timeoutSeconds + STARTUP_SECONDS);
+    const results = child.stdio[RESULT_FD] as NodeJS.ReadableStream;
+    results.setEncoding('utf8');
+    results.on('data', (chunk: string) => {
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
-        const r = JSON.parse(pending.slice(0, nl)) as PointResult;
+        const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        if (r.result === 'success') sawSuccess = true;
-        onPoint(r);
+        let message: WorkerMessage;
+        try {
+          message = JSON.parse(line) as WorkerMessage;
+        } catch {
+          continue;  // not ours (a target writing to fd 3): a missing result shows as a crash
+        }
+        if (message.kind === 'point') {
+          const { kind: _kind, rss: _rss, ...result } = message;
+          arm(timeoutSeconds);
+          onPoint(result);
+          if (result.result === 'success') ended = { how: 'finished' };
+        } else if (message.kind === 'ready') {
+          arm(timeoutSeconds);
+        } else if (message.kind === 'end') {
+          ended = { how: 'finished' };
+        } else {
+          ended = { how: 'fatal', detail: message.message };
+        }
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-2000); });
-    child.on('error', reject);
+    // What the target prints is not ours to show; the tail of stderr explains a crash.
+    child.stdout!.resume();
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-2000); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
-      const crashed = !sawSuccess && (signal !== null || code !== 0);
-      resolve({ crashed, detail: signal ? `killed by ${signal}` : `exit code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      clearTimeout(timer);
+      if (ended) resolve(ended);
+      else if (hung) resolve({ how: 'hung', detail: `no result within ${timeoutSeconds} s: the worker was killed` });
+      else resolve({ how: 'crashed', detail: signal ? `killed by ${signal}` : `exit code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
     });
   });
 }
 
 export async function sweep(target: string | { script: string; export?: string }, options: SweepOptions = {}): Promise<SweepReport> {
-  const o = is.options(options, 'options', ['driver', 'maxPoints', 'onPoint'] as const);
+  const o = is.options(options, 'options', ['driver', 'maxPoints', 'timeout', 'onPoint'] as const);
   let name: string;
   if (typeof target === 'string') {
     name = is.oneOf(target, 'target', Object.keys(SWEEP_TARGETS));
@@ -83,23 +134,27 @@ export async function sweep(target: string | { script: string; export?: string }
   const driver = o.driver === undefined ? 'lavapipe' : is.string(o.driver, 'driver');
   resolveDriver(driver);  // a bad driver fails here, not once per point
   const maxPoints = o.maxPoints === undefined ? 5000 : is.positiveInteger(o.maxPoints, 'maxPoints');
+  const timeout = o.timeout === undefined ? 60 : positiveSeconds(o.timeout, 'timeout');
   const onPoint = o.onPoint === undefined ? undefined : (o.onPoint as (r: PointResult) => void);
 
   const points: PointResult[] = [];
   let next = 0;
-  while (next < maxPoints && !points.some((p) => p.result === 'success')) {
-    const { crashed, detail } = await runWorker({ target, driver, start: next, end: maxPoints }, (r) => {
+  while (next < maxPoints) {
+    const end = await runWorker({ target, driver, start: next, end: maxPoints }, timeout, (r) => {
       points.push(r);
       onPoint?.(r);
     });
+    if (end.how === 'fatal') throw new Error(`Cannot sweep ${name}: ${end.detail}`);
     next = points.length;
-    if (crashed && next < maxPoints) {
-      const crash: PointResult = { point: next, result: 'crash', message: detail, requests: 0, refused: 0, live: 0, liveBytes: 0, leaked: [] };
-      points.push(crash);
-      onPoint?.(crash);
+    if (end.how === 'finished') break;
+    if (next < maxPoints) {
+      const finding: PointResult = {
+        point: next, result: end.how === 'hung' ? 'hang' : 'crash', message: end.detail,
+        requests: 0, refused: 0, live: 0, liveBytes: 0, leaked: [],
+      };
+      points.push(finding);
+      onPoint?.(finding);
       next++;
-    } else if (!crashed) {
-      break;
     }
   }
   const succeeded = points.find((p) => p.result === 'success');
@@ -110,10 +165,18 @@ export async function sweep(target: string | { script: string; export?: string }
     totals: {
       points: points.length,
       cleanOom: points.filter((p) => p.result === 'VK_ERROR_OUT_OF_HOST_MEMORY' && p.live === 0).length,
-      otherErrors: points.filter((p) => p.result !== 'success' && p.result !== 'crash' && p.result !== 'VK_ERROR_OUT_OF_HOST_MEMORY').length,
+      otherErrors: points.filter((p) => !['success', 'crash', 'hang', 'VK_ERROR_OUT_OF_HOST_MEMORY'].includes(p.result)).length,
       leaky: points.filter((p) => p.live > 0).length,
       crashes: points.filter((p) => p.result === 'crash').length,
+      hangs: points.filter((p) => p.result === 'hang').length,
       succeededAt: succeeded ? succeeded.point : null,
     },
   };
+}
+
+function positiveSeconds(value: unknown, name: string): number {
+  const expected = 'a positive number of seconds';
+  if (typeof value !== 'number') is.fail('type', expected, name, value);
+  if (!(value > 0 && value <= 2 ** 31 / 1000)) is.fail('range', expected, name, value);
+  return value;
 }

@@ -1,11 +1,12 @@
 // A trace report as plain text: headline, then aligned tables (lib/stats-table.ts).
-import { table } from './stats-table';
+// Everything from the trace file is made printable (its meta here, cells in table()).
+import { printable, table } from './stats-table';
 import type { Trace } from '../trace/trace';
 import { reportContent, ReportOptions } from './report-tables';
 
 export function terminalReport(trace: Trace, options?: ReportOptions): string {
   const { headline, warnings, tables } = reportContent(trace, options);
-  const meta = Object.entries(trace.meta).map(([k, v]) => `${k}: ${v}`);
+  const meta = Object.entries(trace.meta).map(([k, v]) => printable(`${k}: ${v}`));
   const parts = [[...meta, ...headline].join('\n')];
   if (warnings.length > 0) parts.push(warnings.map((w) => `warning: ${w}`).join('\n'));
   for (const t of tables) {

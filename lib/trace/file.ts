@@ -130,9 +130,24 @@ function decodeObjects(value: unknown, bad: (what: string) => never): TraceObjec
     const ok = o !== null && typeof o === 'object' && x.id === i && typeof x.type === 'string' && typeof x.createdBy === 'string' &&
       typeof x.createdAt === 'number' && seqOrNull(x.destroyedAt) && typeof x.parent === 'number' &&
       Number.isInteger(x.parent) && (x.parent as number) >= 0 && (x.parent as number) < list.length;
-    if (!ok) bad(`objects[${i}] should be { id: ${i}, type, createdBy, createdAt, destroyedAt, parent } but is ${JSON.stringify(o)?.slice(0, 120)}`);
+    if (!ok) bad(`objects[${i}] should be { id: ${i}, type, createdBy, createdAt, destroyedAt, parent } but is ${preview(o).slice(0, 120)}`);
   });
   return list as TraceObject[];
+}
+
+/**
+ * A short JSON-like look at a value from the file, at most two levels deep: a hostile
+ * file may nest arrays 200 000 deep, which JSON.stringify follows until the stack ends.
+ */
+function preview(value: unknown, depth = 0): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+  if (depth >= 2) return Array.isArray(value) ? '[…]' : '{…}';
+  if (Array.isArray(value)) {
+    return `[${value.slice(0, 4).map((v) => preview(v, depth + 1)).join(',')}${value.length > 4 ? ',…' : ''}]`;
+  }
+  const keys = Object.keys(value);
+  const shown = keys.slice(0, 8).map((k) => `${JSON.stringify(k)}:${preview((value as Record<string, unknown>)[k], depth + 1)}`);
+  return `{${shown.join(',')}${keys.length > 8 ? ',…' : ''}}`;
 }
 
 export function writeTraceFile(data: TraceData, path: string): void {

@@ -69,10 +69,25 @@ export function oneOf<T extends string>(value: unknown, name: string, allowed: r
   return value as T;
 }
 
-/** A bit mask given as a number or as an array of flag names from `table`. */
+/**
+ * A bit mask given as a number or as an array of flag names from `table`. A number may
+ * hold only the table's bits (or be one of its values, like SHADER_STAGE.all): a bit
+ * vkalloc does not know would reach the driver unchecked.
+ */
 export function flags(value: unknown, name: string, table: Readonly<Record<string, number>>): number {
   const names = Object.keys(table);
-  if (typeof value === 'number') return uint32(value, name);
+  if (typeof value === 'number') {
+    const mask = uint32(value, name);
+    const values = Object.values(table);
+    if (values.includes(mask)) return mask;
+    const known = values.filter((v) => (v & (v - 1)) === 0).reduce((a, v) => a | v, 0);
+    const unknown = (mask & ~known) >>> 0;
+    if (unknown !== 0) {
+      const bits = names.filter((n) => (table[n] & (table[n] - 1)) === 0).map((n) => `'${n}' ${hex(table[n])}`).join(', ');
+      throw new RangeError(`Expected a mask of the bits ${bits} for ${name} but received ${hex(mask)} (unknown bits ${hex(unknown)})`);
+    }
+    return mask;
+  }
   if (!Array.isArray(value)) fail('type', `an array of ${names.map((n) => `'${n}'`).join(', ')} or a number`, name, value);
   let mask = 0;
   value.forEach((item, i) => {
@@ -80,6 +95,8 @@ export function flags(value: unknown, name: string, table: Readonly<Record<strin
   });
   return mask >>> 0;
 }
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
 export function instanceOf<T>(value: unknown, name: string, ctor: abstract new (...args: never[]) => T, what: string): T {
   if (!(value instanceof ctor)) fail('type', what, name, value);

@@ -83,7 +83,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** The queue `index` of `family` (one of those asked for in createDevice). */
   queue(family: number, index = 0): Queue {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     is.nonNegativeInteger(family, 'family');
     const count = this.#queueCounts.get(family);
     if (count === undefined) {
@@ -100,7 +100,7 @@ export class Device extends VulkanObject<Native.Device> {
   }
 
   createBuffer(options: BufferOptions, allocatorOptions?: AllocatorOptions): Buffer {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const o = is.options(options, 'options', ['size', 'usage'] as const);
     const size = is.positiveInteger(o.size, 'size');
     const usage = is.flags(o.usage, 'usage', BUFFER_USAGE);
@@ -111,7 +111,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** Allocates device memory of `memoryType` (an index, e.g. from physicalDevice.findMemoryType()). */
   allocateMemory(options: { size: number; memoryType: number }, allocatorOptions?: AllocatorOptions): DeviceMemory {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const o = is.options(options, 'options', ['size', 'memoryType'] as const);
     const size = is.positiveInteger(o.size, 'size');
     const types = this.physicalDevice.memoryTypes;
@@ -122,7 +122,7 @@ export class Device extends VulkanObject<Native.Device> {
   }
 
   createFence(options?: { signaled?: boolean }, allocatorOptions?: AllocatorOptions): Fence {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const o = is.options(options, 'options', ['signaled'] as const);
     const signaled = o.signaled === undefined ? false : is.boolean(o.signaled, 'signaled');
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createFence options');
@@ -137,7 +137,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A binary semaphore, or a timeline one (the device needs features: { timelineSemaphore: true }). */
   createSemaphore(options?: SemaphoreOptions, allocatorOptions?: AllocatorOptions): Semaphore {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = semaphoreInfo(options, this);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createSemaphore options');
     return new Semaphore(CONSTRUCT, handle.createSemaphore({ timeline: info.timeline, initialValue: info.initialValue }, bridge),
@@ -146,7 +146,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A pool for command buffers run by queues of `queueFamily`; its allocator also serves its command buffers. */
   createCommandPool(options: CommandPoolOptions, allocatorOptions?: AllocatorOptions): CommandPool {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = commandPoolInfo(options, this);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createCommandPool options');
     return new CommandPool(CONSTRUCT, handle.createCommandPool(info, bridge), this, allocator, info.queueFamily, info.flags);
@@ -154,7 +154,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A shader module from SPIR-V (a Uint32Array, or a Buffer/Uint8Array of whole words), checked before the driver sees it. */
   createShaderModule(options: { code: Uint32Array | Uint8Array }, allocatorOptions?: AllocatorOptions): ShaderModule {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const o = is.options(options, 'options', ['code'] as const);
     const spirv = parseSpirv(o.code, 'code');
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createShaderModule options');
@@ -162,7 +162,7 @@ export class Device extends VulkanObject<Native.Device> {
   }
 
   createDescriptorSetLayout(options: DescriptorSetLayoutOptions, allocatorOptions?: AllocatorOptions): DescriptorSetLayout {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const bindings = descriptorSetLayoutInfo(options);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createDescriptorSetLayout options');
     const nativeBindings = bindings.map((b) => ({ ...b, type: DESCRIPTOR_TYPE[b.type] }));
@@ -171,14 +171,14 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A pool of descriptor sets; its allocator also serves the sets allocated from it. */
   createDescriptorPool(options: DescriptorPoolOptions, allocatorOptions?: AllocatorOptions): DescriptorPool {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = descriptorPoolInfo(options);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createDescriptorPool options');
     return new DescriptorPool(CONSTRUCT, handle.createDescriptorPool(info, bridge), this, allocator, info.maxSets, info.flags);
   }
 
   createPipelineLayout(options?: PipelineLayoutOptions, allocatorOptions?: AllocatorOptions): PipelineLayout {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const { setLayouts, ranges } = pipelineLayoutInfo(options, this);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createPipelineLayout options');
     const native = handle.createPipelineLayout(
@@ -188,7 +188,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A pipeline cache, empty or from bytes an earlier cache's data() returned. */
   createPipelineCache(options?: { initialData?: Uint8Array }, allocatorOptions?: AllocatorOptions): PipelineCache {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = pipelineCacheInfo(options);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createPipelineCache options');
     return new PipelineCache(CONSTRUCT, handle.createPipelineCache(info, bridge), this, allocator);
@@ -196,7 +196,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** vkCreateComputePipelines for one pipeline: an entry point of a module, specialized, with a layout (and a cache). */
   createComputePipeline(options: ComputePipelineOptions, allocatorOptions?: AllocatorOptions): ComputePipeline {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = computePipelineInfo(options, this);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createComputePipeline options');
     return new ComputePipeline(CONSTRUCT, handle.createComputePipeline(info.native, bridge), this, allocator, info.layout, info.entryPoint);
@@ -204,7 +204,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** A 2D image (one mip level and layer), e.g. a storage image: bind memory, then createView(). */
   createImage(options: ImageOptions, allocatorOptions?: AllocatorOptions): Image {
-    const handle = Device.nativeOf(this);
+    const handle = Device.liveNativeOf(this);
     const info = imageInfo(options, this);
     const { allocator, bridge } = allocatorOption(allocatorOptions, 'createImage options');
     const native = handle.createImage({ ...info, format: FORMAT[info.format].value }, bridge);

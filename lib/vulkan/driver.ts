@@ -77,8 +77,59 @@ export function resolveDriver(choice: DriverChoice): DriverSelection {
       }
       const icd = path.resolve(choice);
       if (!fs.existsSync(icd)) throw new Error(`The ICD manifest given as driver does not exist: ${icd}`);
+      checkManifest(icd);
       return { choice, icdFiles: [icd] };
     }
+  }
+}
+
+/** Larger than any ICD manifest (a few hundred bytes): not read whole. */
+const MAX_MANIFEST_BYTES = 1 << 20;
+
+/**
+ * Checks an ICD manifest the way the loader will read it, so that a bad one is named
+ * with what is wrong: the loader reports a file that is not JSON as
+ * VK_ERROR_OUT_OF_HOST_MEMORY, and one without a usable library as
+ * VK_ERROR_INCOMPATIBLE_DRIVER, without a word about the file.
+ */
+export function checkManifest(icd: string): void {
+  const bad: (what: string) => never = (what) => {
+    throw new Error(`Expected an ICD manifest (a JSON file with ICD.library_path) for driver but received ${icd}: ${what}`);
+  };
+  let text = '';
+  let fd: number;
+  try {
+    fd = fs.openSync(icd, 'r');
+  } catch (e) {
+    return bad(`it cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) bad('it is not a file');
+    const head = Buffer.alloc(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    if (head.toString('latin1') === '\x7fELF') bad('it is a shared library (ELF), not the JSON manifest that names one');
+    if (stat.size > MAX_MANIFEST_BYTES) bad(`it has ${stat.size} bytes, far more than a manifest`);
+    text = fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // (Not the parser's message: it quotes the file, which may hold anything.)
+    bad('it is not JSON');
+  }
+  const entry: unknown = (value as { ICD?: unknown } | null)?.ICD;
+  if (typeof entry !== 'object' || entry === null) return bad('it has no "ICD" object');
+  const library: unknown = (entry as { library_path?: unknown }).library_path;
+  if (typeof library !== 'string' || library === '') return bad('it has no "ICD.library_path" string');
+  if (typeof (value as { file_format_version?: unknown }).file_format_version !== 'string') bad('it has no "file_format_version" string');
+  // A bare file name is searched for by dlopen; a path is relative to the manifest.
+  if (library.includes('/')) {
+    const resolved = path.resolve(path.dirname(icd), library);
+    if (!fs.existsSync(resolved)) bad(`its ICD.library_path names a library that does not exist: ${resolved}`);
   }
 }
 

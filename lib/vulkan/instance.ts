@@ -195,7 +195,7 @@ export class Instance extends VulkanObject<Native.Instance> {
 
   /** The physical devices, in the loader's order (vkEnumeratePhysicalDevices runs once). */
   physicalDevices(): PhysicalDevice[] {
-    const handle = Instance.nativeOf(this);
+    const handle = Instance.liveNativeOf(this);
     if (!this.#physicalDevices) {
       this.#physicalDevices = handle.physicalDevices().map((pd) => new PhysicalDevice(CONSTRUCT, pd, this));
     }

@@ -106,6 +106,7 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
    * ones; -1 when none qualifies.
    */
   findMemoryType(typeBits: number, required: MemoryProperty[] = [], preferred: MemoryProperty[] = []): number {
+    PhysicalDevice.liveNativeOf(this);
     is.uint32(typeBits, 'typeBits');
     const need = is.flags(required, 'required', MEMORY_PROPERTY);
     const want = need | is.flags(preferred, 'preferred', MEMORY_PROPERTY);
@@ -115,7 +116,7 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
 
   /** vkGetPhysicalDeviceFormatProperties: VkFormatFeatureFlags for linear and optimal tiling, and for buffers. */
   formatProperties(format: Format): { linearTilingFeatures: number; optimalTilingFeatures: number; bufferFeatures: number } {
-    const handle = PhysicalDevice.nativeOf(this);
+    const handle = PhysicalDevice.liveNativeOf(this);
     return handle.formatProperties(FORMAT[is.oneOf(format, 'format', Object.keys(FORMAT) as Format[])].value);
   }
 
@@ -126,12 +127,13 @@ export class PhysicalDevice extends VulkanObject<Native.PhysicalDevice> {
 
   /** The first queue family with every capability asked for; -1 when none. */
   findQueueFamily(...capabilities: QueueCapability[]): number {
+    PhysicalDevice.liveNativeOf(this);
     const need = is.flags(capabilities, 'capabilities', QUEUE_CAPABILITY);
     return this.queueFamilies.find((f) => (f.flags & need) === need)?.index ?? -1;
   }
 
   createDevice(options: DeviceOptions, allocatorOptions?: AllocatorOptions): Device {
-    const handle = PhysicalDevice.nativeOf(this);
+    const handle = PhysicalDevice.liveNativeOf(this);
     const o = is.options(options, 'options', ['queues', 'extensions', 'features'] as const);
     if (!Array.isArray(o.queues) || o.queues.length === 0) {
       is.fail(Array.isArray(o.queues) ? 'range' : 'type', 'a non-empty array of { family, count?, priorities? }', 'queues', o.queues);

@@ -99,8 +99,11 @@ export class PipelineCache extends VulkanObject<Native.PipelineCache> {
     return PipelineCache.nativeOf(cache);
   }
 
-  /** The cache serialized (vkGetPipelineCacheData): give it to createPipelineCache({ initialData }) later. */
-  data(): Buffer {
+  /**
+   * The cache serialized (vkGetPipelineCacheData): give it to createPipelineCache({ initialData })
+   * later. A Node Buffer, typed as the Uint8Array it is so that the shipped types need no @types/node.
+   */
+  data(): Uint8Array {
     const bytes = PipelineCache.nativeOf(this).data();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }

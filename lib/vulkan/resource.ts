@@ -19,6 +19,14 @@ export function checkConstruct(token: unknown, type: string): void {
   if (token !== CONSTRUCT) throw new TypeError(`Illegal constructor: ${type} objects come from the API (e.g. device.create${type}())`);
 }
 
+// Symbol.dispose in the shipped types even for projects whose lib lacks ESNext.Disposable
+// (declarations of the same unique symbol merge with TypeScript's own and @types/node's).
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export abstract class VulkanObject<N extends NativeResource = NativeResource> {
@@ -37,6 +45,13 @@ export abstract class VulkanObject<N extends NativeResource = NativeResource> {
       throw new TypeError('Illegal invocation');
     }
     return self.#native;
+  }
+
+  /** nativeOf(), refusing an object already destroyed with the message native code gives ("Device is destroyed"). */
+  protected static liveNativeOf<N extends NativeResource>(self: VulkanObject<N>): N {
+    const native = this.nativeOf(self);
+    if (native.destroyed) throw new Error(`${this.name} is destroyed`);
+    return native;
   }
 
   get destroyed(): boolean {

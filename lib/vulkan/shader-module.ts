@@ -1,10 +1,12 @@
 // ShaderModule: SPIR-V checked in TypeScript before any driver sees it (a driver
-// handed arbitrary bytes may crash), with what the module declares: its entry points
-// and its specialization constants (whose declared types decide their encoding).
+// handed arbitrary bytes may crash: lib/spirv-check.ts has the rules), with what the
+// module declares: its entry points and its specialization constants (whose declared
+// types decide their encoding).
 import { Native } from '../native/binding';
 import type { Device } from './device';
 import type { HostAllocator } from '../allocator/host-allocator';
 import { checkConstruct, VulkanObject } from './resource';
+import { checkSpirvStructure } from './spirv-check';
 import * as is from '../util/is';
 
 const SPIRV_MAGIC = 0x07230203;
@@ -55,8 +57,8 @@ const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
  * Checks that `code` is SPIR-V (a Uint32Array, or a Buffer/Uint8Array of whole words;
- * the magic number first; a 5-word header; instructions that fit) and reads what it
- * declares. Throws TypeError/RangeError naming `name` otherwise.
+ * the magic number first; a 5-word header; the structure lib/spirv-check.ts checks)
+ * and reads what it declares. Throws TypeError/RangeError naming `name` otherwise.
  */
 export function parseSpirv(code: unknown, name = 'code'): SpirvInfo {
   let words: Uint32Array;
@@ -73,18 +75,15 @@ export function parseSpirv(code: unknown, name = 'code'): SpirvInfo {
   if (words.length < 5) badSpirv('SPIR-V (at least the 5-word header)', name, describeSize(words.length, 'word'));
   if (words[0] === SWAPPED_MAGIC) badSpirv("SPIR-V in this machine's byte order", name, 'SPIR-V with its words byte-swapped');
   if (words[0] !== SPIRV_MAGIC) badSpirv(`SPIR-V (magic number ${hex(SPIRV_MAGIC)})`, name, `data starting with ${hex(words[0])}`);
+  checkSpirvStructure(words, (expected, received) => badSpirv(expected, name, received));
   const version = `${(words[1] >>> 16) & 0xff}.${(words[1] >>> 8) & 0xff}`;
   const entryPoints: EntryPoint[] = [];
   const specIds = new Map<number, number>();  // result id -> SpecId
   const types = new Map<number, SpecializationType | 'other'>();
   const specTypes = new Map<number, SpecializationType | 'other'>();  // result id -> scalar type
   for (let at = 5; at < words.length;) {
-    const count = words[at] >>> 16;
+    const count = words[at] >>> 16;  // never 0 and never past the end: checked above
     const opcode = words[at] & 0xffff;
-    if (count === 0 || at + count > words.length) {
-      badSpirv('SPIR-V whose instructions fit in it', name, `an instruction at word ${at} ` +
-        (count === 0 ? 'with a length of 0' : `of ${describeSize(count, 'word')}, past the end (${describeSize(words.length, 'word')})`));
-    }
     if (opcode === OP_ENTRY_POINT && count >= 4) {
       entryPoints.push({ name: readString(words, at + 3, at + count), executionModel: EXECUTION_MODELS[words[at + 1]] ?? `model ${words[at + 1]}` });
     } else if (opcode === OP_DECORATE && count >= 4 && words[at + 2] === DECORATION_SPEC_ID) {

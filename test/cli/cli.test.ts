@@ -8,7 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../../lib/cli/main';
 import { findLavapipe } from '../../lib/vulkan/driver';
 import { HostAllocator } from '../../lib/allocator/host-allocator';
 import { loadTrace, Trace } from '../../lib/trace/trace';
-import { sampleAppTrace } from '../helpers/synthetic-trace';
+import { sampleAppTrace, TraceBuilder } from '../helpers/synthetic-trace';
 
 const ROOT = path.join(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkalloc-cli-'));
@@ -20,7 +20,8 @@ new Trace(sampleAppTrace().data).save(traceFile);
 function run(...argv: string[]) {
   let stdout = '', stderr = '';
   const status = main(argv, { out: (t) => { stdout += t + '\n'; }, err: (t) => { stderr += t + '\n'; } });
-  return { status, stdout, stderr };
+  // Getters: sweep writes after its promise settles.
+  return { status, get stdout() { return stdout; }, get stderr() { return stderr; } };
 }
 
 describe('help and version', () => {
@@ -31,10 +32,10 @@ describe('help and version', () => {
     for (const command of ['demo', 'report', 'info']) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
-  test.each(['demo', 'report', 'info'])('%s --help prints that command\'s usage', (command) => {
+  test.each(['demo', 'report', 'info', 'sweep'])('%s --help prints that command\'s usage', async (command) => {
     for (const flag of ['--help', '-h']) {
       const r = run(command, flag);
-      expect(r.status).toBe(EXIT_OK);
+      expect(await r.status).toBe(EXIT_OK);
       expect(r.stdout).toMatch(new RegExp(`^Usage: vkalloc ${command}`));
     }
   });
@@ -61,10 +62,23 @@ describe('usage errors exit 2, say what was wrong, and show the usage', () => {
     [['info', 'extra'], 'vkalloc info: unexpected argument "extra"', 'Usage: vkalloc info'],
     [['demo', '--driver', 'nvidia'], 'vkalloc demo: bad --driver: Expected \'auto\', \'lavapipe\', \'swiftshader\' or a path to an ICD .json for driver but received "nvidia"', 'Usage: vkalloc demo'],
     [['demo', '--trace', ''], 'vkalloc demo: option --trace needs a file name', 'Usage: vkalloc demo'],
+    [['demo', '--bogus'], 'vkalloc demo: unknown option --bogus', 'Usage: vkalloc demo'],
+    [['info', '--json=yes'], 'vkalloc info: option --json does not take a value', 'Usage: vkalloc info'],
+    [['sweep'], 'vkalloc sweep: missing TARGET', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--driver', 'nonsense'], 'vkalloc sweep: bad --driver: Expected \'auto\', \'lavapipe\', \'swiftshader\' or a path to an ICD .json for driver but received "nonsense"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--timeout', '0'], 'vkalloc sweep: --timeout needs a positive number of seconds, not "0"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--timeout', 'soon'], 'vkalloc sweep: --timeout needs a positive number of seconds, not "soon"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--max', 'many'], 'vkalloc sweep: --max needs a positive integer, not "many"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', 'fence'], 'vkalloc sweep: unexpected argument "fence"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--bogus'], 'vkalloc sweep: unknown option --bogus', 'Usage: vkalloc sweep TARGET'],
   ];
-  test.each(cases)('vkalloc %j', (argv, message, usage) => {
+  test('every command has usage errors here', () => {
+    expect(new Set(cases.map(([argv]) => argv[0] ?? '')).size).toBe(['', 'frobnicate', '--bogus', 'demo', 'report', 'info', 'sweep'].length);
+  });
+  test.each(cases)('vkalloc %j', async (argv, message, usage) => {
     const r = run(...argv);
-    expect(r).toMatchObject({ status: EXIT_USAGE, stdout: '' });
+    const status = await r.status;
+    expect({ status, stdout: r.stdout }).toEqual({ status: EXIT_USAGE, stdout: '' });
     expect(r.stderr.split('\n')[0]).toBe(message);
     expect(r.stderr).toContain(`\n\n${usage}`);
   });
@@ -99,6 +113,42 @@ describe('report', () => {
     expect(json.leaks).toHaveLength(4);
     expect(json.stillLive).toHaveLength(2);
     expect(json.meta).toEqual({ driver: 'synthetic', device: 'test device' });
+  });
+
+  test('a hostile trace cannot drive the terminal: control characters come out escaped, in tables, JSON and errors', () => {
+    // Retitle the window (OSC), clear the screen (CSI), a one-byte C1 CSI, a right-to-left override, a newline.
+    const evil = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eevil\nline';
+    const b = new TraceBuilder({ driver: `d${evil}` });
+    b.begin(`vkCreateInstance${evil}`);
+    b.create(`Instance${evil}`);
+    b.allocate(64, 'instance');
+    b.end();
+    b.begin(`vkCmd${evil}`, 0, `at app${evil}`);
+    b.allocate(32, 'command');
+    b.end();
+    const file = path.join(tmp, 'hostile.json');
+    new Trace(b.build()).save(file);
+    const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+    const escaped = '\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202eevil\\x0aline';
+
+    const text = run('report', file);
+    expect(text.status).toBe(EXIT_OK);
+    expect(text.stdout).not.toMatch(raw);
+    expect(text.stdout).toContain(`driver: d${escaped}`);
+    expect(text.stdout).toContain(`vkCmd${escaped}`);
+    expect(text.stdout).toContain(`at app${escaped}`);
+    expect(text.stdout).toContain(`Instance${escaped} #1`);
+
+    const json = run('report', file, '--json');
+    expect(json.stdout).not.toMatch(raw);
+    expect(JSON.parse(json.stdout).meta.driver).toBe(`d${evil}`);  // the same JSON, only escaped
+
+    const foreign = path.join(tmp, 'hostile-format.json');
+    fs.writeFileSync(foreign, JSON.stringify({ format: evil }));
+    const error = run('report', foreign);
+    expect(error.status).toBe(EXIT_FAILURE);
+    expect(error.stderr).not.toMatch(raw);
+    expect(error.stderr).toContain('\\u001b]0;pwned\\u0007\\u001b[2J\\x9b31m\\u202eevil');
   });
 
   test('--html writes the report, --chrome the Chrome trace', () => {

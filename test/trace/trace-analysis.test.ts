@@ -256,6 +256,23 @@ describe('trace file', () => {
     expect(() => decodeTrace(spoil(good()), 'x.json')).toThrow(message);
   });
 
+  test('a trace nested 200 000 deep where an object belongs is refused as not a valid trace', () => {
+    const file = path.join(tmp, 'deep.json');
+    const deep = '['.repeat(200000) + ']'.repeat(200000);
+    for (const where of ['objects', 'objects[0]', 'objects[1].type']) {
+      const text = JSON.stringify(good(), (key, value) => {
+        if (where === 'objects' && key === 'objects') return '@@';
+        if (where === 'objects[0]' && key === 'objects') return ['@@'];
+        if (where === 'objects[1].type' && key === 'type' && value === 'Instance') return '@@';
+        return value;
+      }).replace('"@@"', deep);
+      fs.writeFileSync(file, text);
+      const error = catchError(() => loadTrace(file));
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/deep\.json is not a valid vkalloc trace: (expected "objects" to be a non-empty array|objects\[\d\] should be .* but is \[\[\[…\]\]\]|objects\[1\] should be .*"type":\[\[…\]\])/);
+    }
+  });
+
   test('loadTrace names the file that is missing or not JSON', () => {
     expect(() => loadTrace(path.join(tmp, 'nope.json'))).toThrow(/^Cannot read trace file .*nope\.json: no such file$/);
     const notJson = path.join(tmp, 'bad.json');

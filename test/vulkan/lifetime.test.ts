@@ -52,6 +52,23 @@ describeOnDrivers('lifetime', ({ driver }) => {
     expect(() => device.queue(0)).toThrow('Device is destroyed');
   });
 
+  test('after destroy, Instance, PhysicalDevice and Device methods throw rather than hand out cached objects', () => {
+    expect(device.queue(0)).toBe(device.queue(0));  // cached from now on
+    expect(instance.physicalDevices()).toContain(pd);
+    device.destroy();
+    expect(() => device.queue(0)).toThrow('Device is destroyed');
+    // Destroyed is said before any input check.
+    expect(() => device.createBuffer({ size: -1, usage: [] })).toThrow('Device is destroyed');
+    expect(() => device.createShaderModule({ code: new Uint32Array(1) })).toThrow('Device is destroyed');
+    instance.destroy();
+    expect(() => instance.physicalDevices()).toThrow('Instance is destroyed');
+    expect(() => instance.defaultPhysicalDevice()).toThrow('Instance is destroyed');
+    expect(() => instance.driver).toThrow('Instance is destroyed');
+    expect(() => pd.findMemoryType(1)).toThrow('PhysicalDevice is destroyed');
+    expect(() => pd.findQueueFamily('compute')).toThrow('PhysicalDevice is destroyed');
+    expect(() => pd.createDevice({ queues: [{ family: 0 }] })).toThrow('PhysicalDevice is destroyed');
+  });
+
   test('Symbol.dispose destroys', () => {
     {
       using fence = device.createFence({}, opts());
