@@ -96,27 +96,47 @@ AllocatorBridge::~AllocatorBridge() {
 
 // ---- trampolines: C entry points handed to the driver -------------------------
 
+// No C++ exception may cross the driver's frames: the callback logic is written not
+// to throw (Node-API through its C functions), and whatever still does (a
+// std::bad_alloc) ends here, as a failed allocation or an ignored notification.
 void* VKAPI_PTR AllocatorBridge::Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope) {
-  return static_cast<AllocatorBridge*>(user)->OnAllocation(size, alignment, scope, false);
+  try {
+    return static_cast<AllocatorBridge*>(user)->OnAllocation(size, alignment, scope, false);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 void* VKAPI_PTR AllocatorBridge::Reallocation(void* user, void* original, size_t size, size_t alignment,
                                              VkSystemAllocationScope scope) {
-  return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
+  try {
+    return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::Free(void* user, void* memory) {
-  static_cast<AllocatorBridge*>(user)->OnFree(memory, false);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnFree(memory, false);
+  } catch (...) {
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
                                                   VkSystemAllocationScope scope) {
-  static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
+  } catch (...) {
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternalAllocationType type,
                                             VkSystemAllocationScope scope) {
-  static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
+  } catch (...) {
+  }
 }
 
 // ---- callback logic -------------------------------------------------------------
@@ -382,15 +402,16 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   data_->policyDepth--;
   if (io_[io::kErrorCount] > 0) CollectFreeErrors();
   if (status == napi_ok) return result;
+  napi_value error = nullptr;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
-  if (pending) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env_, &error);
-    RecordPolicyError(error);
-  } else {
-    RecordPolicyError("the allocator policy could not be called", false);
-  }
+  if (pending) napi_get_and_clear_last_exception(env_, &error);
+  // A worker stopped in (or before) the call: not the policy's doing, and nothing can
+  // be recorded in JS any more. The driver gets NULL for this and every later
+  // callback, so the command fails and leaves no object that could not be wrapped.
+  if (!JsRunnable(env_)) return nullptr;
+  if (error) RecordPolicyError(error);
+  else RecordPolicyError("the allocator policy could not be called", false);
   return nullptr;
 }
 
