@@ -1,5 +1,6 @@
 // VulkanError: a Vulkan command returned a negative VkResult.
 import native from './binding';
+import { describe } from './validate';
 
 export class VulkanError extends Error {
   /** The VkResult name, e.g. 'VK_ERROR_OUT_OF_HOST_MEMORY'. */
@@ -19,8 +20,10 @@ export class VulkanError extends Error {
   }
 }
 
+// (An Error from another realm is still an Error: its message, not "Error: ...".)
 function causeText(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  const message = typeof cause === 'object' && cause !== null ? (cause as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : describe(cause);
 }
 
 // Native code builds its errors with this, inside the failing call, so the stack

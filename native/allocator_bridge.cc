@@ -1,6 +1,7 @@
 #include "allocator_bridge.h"
 #include <algorithm>
 #include "aligned_allocator.h"
+#include "js_number.h"
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -177,8 +178,9 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     registry_.CountFailure(kind, request);
     return nullptr;
   }
-  if (!registry_.Insert(p, request)) {
-    RejectLiveAddress(p, "allocate", kind, request);
+  Extent live;
+  if (!registry_.Insert(p, request, &live)) {
+    RejectOverlap(p, "allocate", kind, request, live);
     return nullptr;
   }
   if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
@@ -235,8 +237,9 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
-    if (!registry_.Replace(original, p, next)) {
-      RejectLiveAddress(p, "reallocate", CallKind::Reallocate, next);
+    Extent live;
+    if (!registry_.Replace(original, p, next, BlockRegistry::Check::AllButFrom, &live)) {
+      RejectOverlap(p, "reallocate", CallKind::Reallocate, next, live);
       return nullptr;
     }
     if (validator_) NoteMove(from, p);
@@ -248,7 +251,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
-    registry_.Replace(original, p, next);
+    registry_.Replace(original, p, next, BlockRegistry::Check::None, nullptr);
     if (validator_) NoteMove(from, p);
     return p;
   }
@@ -259,8 +262,9 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     registry_.CountFailure(CallKind::Reallocate, next);  // the old block stays valid and unchanged
     return nullptr;
   }
-  if (!registry_.Replace(original, p, next)) {
-    RejectLiveAddress(p, "allocate", CallKind::Reallocate, next);
+  Extent live;
+  if (!registry_.Replace(original, p, next, BlockRegistry::Check::All, &live)) {
+    RejectOverlap(p, "allocate", CallKind::Reallocate, next, live);
     return nullptr;
   }
   std::memcpy(p, original, std::min(old.size, size));
@@ -514,24 +518,42 @@ void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeErr
   RecordPolicyError(error);
 }
 
-void AllocatorBridge::RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request) {
+void AllocatorBridge::RejectOverlap(void* p, const char* method, CallKind kind, const Block& request,
+                                    const Extent& live) {
   registry_.CountFailure(kind, request);
-  RecordPolicyError(std::string("Allocator policy ") + method + "() returned " +
-                        Hex(reinterpret_cast<uintptr_t>(p)) + ", an address that is already live",
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  const std::string liveBlock = Hex(live.address) + " (" + std::to_string(live.size) + " bytes)";
+  if (request.owner == Owner::Native) {
+    // Only a bogus policy block can overlap memory the C++ allocator hands out.
+    AlignedFree(p);
+    if (!data_->OnJsThread() || !data_->jsCallable) return;  // no JS value can be made here
+    RecordPolicyError("The C++ allocator handed out " + Hex(at) + ", which overlaps the live block " + liveBlock +
+                          " that the allocator policy returned earlier: the policy returned memory it does not own",
+                      false);
+    return;
+  }
+  const std::string where = at == live.address ? "an address that is already live"
+                            : at > live.address ? "inside the live block " + liveBlock
+                                                : "whose " + std::to_string(request.size) +
+                                                      " bytes overlap the live block " + liveBlock;
+  RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(request.size) + ", " +
+                        std::to_string(request.alignment) + ") returned " + Hex(at) + ", " + where +
+                        ": the driver still uses that memory",
                     false);
 }
 
 void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment) {
+  constexpr double kAddressLimit = 9007199254740992.0;  // 2^53: addresses above are not exact numbers
   double v = 0;
   std::string problem;
   if (napi_get_value_double(env_, result, &v) != napi_ok) {
-    napi_valuetype type;
-    napi_typeof(env_, result, &type);
-    problem = type == napi_bigint ? "a bigint" : type == napi_undefined ? "undefined" : "a non-number";
+    problem = "a non-number";  // (the dispatcher names what it was; this is the bridge's own guard)
   } else if (v == 0) {
     return nullptr;  // the policy's own, ordinary failure
-  } else if (!(v > 0 && v <= 9007199254740992.0 && std::floor(v) == v)) {
-    problem = std::to_string(v);
+  } else if (!(v > 0 && std::isfinite(v) && std::floor(v) == v)) {
+    problem = JsNumber(v);
+  } else if (!(v < kAddressLimit)) {
+    problem = JsNumber(v) + ", which is not below 2^53 (no address is)";
   } else if (static_cast<uint64_t>(v) % alignment != 0) {
     problem = Hex(static_cast<uint64_t>(v)) + ", which is not aligned to " + std::to_string(alignment);
   }
