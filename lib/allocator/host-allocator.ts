@@ -123,7 +123,10 @@ export class HostAllocator {
     }));
   }
 
-  /** The last exception a policy call threw (or the TypeError for an unusable result). */
+  /**
+   * The last exception a policy call threw (a thrown non-Error comes wrapped in an
+   * Error naming the call), or the error describing an unusable result.
+   */
   get lastPolicyError(): unknown {
     return bridgeOf(this).lastPolicyError;
   }

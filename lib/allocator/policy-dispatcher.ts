@@ -2,9 +2,14 @@
 // the operation and its arguments from a Float64Array shared with C++, so a callback
 // costs one crossing and creates no JS values, and it hands the frees the bridge
 // deferred to the policy before anything else.
+// It also says what went wrong in JS terms, where the values are: a result that is
+// not a number (a Promise: the policy is async) becomes a TypeError, and a thrown
+// value that is not an Error is wrapped in one naming the call (its `cause` is the
+// value). The bridge records either as the policy's error; it checks numbers itself.
 import native from '../native/binding';
 import type { AllocationScope, AllocatorPolicy } from './policy';
 import { ALLOCATION_SCOPES } from './policy';
+import { describe } from '../util/is';
 
 // The array's layout, as the addon defines it (native/bridge/allocator_bridge.h, io).
 const { op: OP, size: SIZE, alignment: ALIGNMENT, scope: SCOPE, address: ADDRESS, freeCount: FREE_COUNT,
@@ -21,6 +26,7 @@ export interface Dispatcher {
 export function makeDispatcher(policy: AllocatorPolicy, io: Float64Array): Dispatcher {
   const scopes: readonly AllocationScope[] = ALLOCATION_SCOPES;
   const errors: unknown[] = [];
+  const call = (method: string) => `${method}(${io[SIZE]}, ${io[ALIGNMENT]})`;
 
   function freeDeferred(): void {
     const count = io[FREE_COUNT];
@@ -28,30 +34,59 @@ export function makeDispatcher(policy: AllocatorPolicy, io: Float64Array): Dispa
       try {
         policy.free(io[FREES_START + i]);
       } catch (e) {
-        errors.push(e);
+        errors.push(threw(e, `free(${io[FREES_START + i]})`));
       }
     }
     io[FREE_COUNT] = 0;
     if (errors.length > 0) io[ERROR_COUNT] = errors.length;
   }
 
+  function address(result: unknown, method: string): number {
+    if (typeof result === 'number') return result;
+    const what = `Allocator policy ${call(method)} returned`;
+    if (isThenable(result)) {
+      // The driver gets NULL now; what the promise does later cannot matter, and a
+      // rejection must not become an unhandled one (which ends the process).
+      Promise.resolve(result).catch(() => {});
+      throw new TypeError(`${what} a Promise: policies must be synchronous (return the address, or 0 on failure)`);
+    }
+    throw new TypeError(`${what} ${describe(result)}: expected 0 (failure) or an address aligned to ${io[ALIGNMENT]}`);
+  }
+
   const dispatch = function dispatch(): number {
     if (io[FREE_COUNT] > 0) freeDeferred();
-    switch (io[OP]) {
-      case ALLOCATE:
-        return policy.allocate(io[SIZE], io[ALIGNMENT], scopes[io[SCOPE]]);
-      case REALLOCATE:  // only sent when the policy has reallocate (else the bridge allocates, copies, frees)
-        return policy.reallocate!(io[ADDRESS], io[SIZE], io[ALIGNMENT], scopes[io[SCOPE]]);
-      case INTERNAL_ALLOCATE:
-        policy.internalAllocation?.(io[SIZE], 'executable', scopes[io[SCOPE]]);
-        return 0;
-      case INTERNAL_FREE:
-        policy.internalFree?.(io[SIZE], 'executable', scopes[io[SCOPE]]);
-        return 0;
-      default:  // FLUSH: the frees above were all there was to do
-        return 0;
+    const op = io[OP];
+    try {
+      switch (op) {
+        case ALLOCATE:
+          return address(policy.allocate(io[SIZE], io[ALIGNMENT], scopes[io[SCOPE]]), 'allocate');
+        case REALLOCATE:  // only sent when the policy has reallocate (else the bridge allocates, copies, frees)
+          return address(policy.reallocate!(io[ADDRESS], io[SIZE], io[ALIGNMENT], scopes[io[SCOPE]]), 'reallocate');
+        case INTERNAL_ALLOCATE:
+          policy.internalAllocation?.(io[SIZE], 'executable', scopes[io[SCOPE]]);
+          return 0;
+        case INTERNAL_FREE:
+          policy.internalFree?.(io[SIZE], 'executable', scopes[io[SCOPE]]);
+          return 0;
+        default:  // FLUSH: the frees above were all there was to do
+          return 0;
+      }
+    } catch (e) {
+      throw threw(e, op === ALLOCATE ? call('allocate') : op === REALLOCATE ? call('reallocate')
+        : `${op === INTERNAL_ALLOCATE ? 'internalAllocation' : 'internalFree'}(${io[SIZE]})`);
     }
   } as Dispatcher;
   dispatch.errors = errors;
   return dispatch;
+}
+
+/** An Error (from any realm) as is; anything else thrown wrapped in one that names the call. */
+function threw(value: unknown, call: string): unknown {
+  if (value instanceof Error || Object.prototype.toString.call(value) === '[object Error]') return value;
+  return new Error(`Allocator policy ${call} threw ${describe(value)}`, { cause: value });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null &&
+    typeof (value as { then?: unknown }).then === 'function';
 }

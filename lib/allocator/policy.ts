@@ -13,7 +13,10 @@ export const ALLOCATION_SCOPES: readonly AllocationScope[] = SCOPE_NAMES;
 export type InternalAllocationType = 'executable';
 
 export interface AllocatorPolicy {
-  /** Returns an address aligned to `alignment` with `size` usable bytes, or 0 on failure. */
+  /**
+   * Returns, synchronously, an address below 2^53 aligned to `alignment` with `size`
+   * usable bytes that no live block overlaps, or 0 on failure.
+   */
   allocate(size: number, alignment: number, scope: AllocationScope): number;
   /**
    * Optional. Resizes the block at `address` (never 0; size never 0: the bridge turns

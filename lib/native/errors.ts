@@ -19,6 +19,15 @@ export class VulkanError extends Error {
   }
 }
 
+// (An Error from another realm is still an Error: its message, not "Error: ...".)
 function causeText(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  const message = typeof cause === 'object' && cause !== null ? (cause as { message?: unknown }).message : undefined;
+  if (typeof message === 'string') return message;
+  // The dispatcher already wraps what policies throw in Errors; this is a fallback that
+  // must not throw itself (a hostile toString) and needs nothing from util/.
+  try {
+    return typeof cause === 'string' ? JSON.stringify(cause) : String(cause);
+  } catch {
+    return Object.prototype.toString.call(cause);
+  }
 }

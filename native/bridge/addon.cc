@@ -14,6 +14,7 @@
 #include "vulkan/physical_device.h"
 #include "vulkan/pipeline.h"
 #include "vulkan/queue.h"
+#include "vulkan/resource.h"
 #include "vulkan/semaphore.h"
 #include "vulkan/shader_module.h"
 
@@ -30,14 +31,25 @@ namespace {
 // Node-API registered its own before this module loaded): objects the program never
 // destroyed are destroyed here, children first, while their parents still exist;
 // then the policy chunks they lived in are freed (chunk_source.cc). No JS may run
-// now, so callbacks are served natively.
+// now, so callbacks are served natively. Nothing may throw out of a cleanup hook
+// (the process would abort): an object whose destruction throws is left behind.
 void Teardown(void* arg) {
   auto* data = static_cast<AddonData*>(arg);
   data->jsCallable = false;
   napi_handle_scope scope;  // destroying touches handles (e.g. detaching a mapping)
   napi_open_handle_scope(data->env, &scope);
-  Device::IdleForTeardown(data);  // nothing may be destroyed under GPU work still in flight
-  while (!data->roots.empty()) data->roots.back()->Destroy();
+  try {
+    Device::IdleForTeardown(data);  // nothing may be destroyed under GPU work still in flight
+  } catch (...) {
+  }
+  while (!data->roots.empty()) {
+    Resource* root = data->roots.back();
+    try {
+      root->Destroy();
+    } catch (...) {
+      if (!data->roots.empty() && data->roots.back() == root) data->roots.pop_back();
+    }
+  }
   FreeAllChunks(data);
   napi_close_handle_scope(data->env, scope);
 }

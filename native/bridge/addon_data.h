@@ -59,6 +59,18 @@ struct AddonData {
   bool OnJsThread() const { return std::this_thread::get_id() == jsThread; }
 };
 
+// False once the environment is stopping (worker.terminate(), process.exit() in a
+// worker): Node-API then refuses every call that could run JS with
+// napi_pending_exception although no exception is pending. Costs two Node-API calls:
+// for failure paths only. Clears any pending exception first (the caller has it).
+inline bool JsRunnable(napi_env env) {
+  bool pending = false;
+  napi_value value;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &value);
+  if (napi_create_object(env, &value) != napi_ok) return false;
+  return napi_set_named_property(env, value, "probe", value) == napi_ok;
+}
+
 // Passed as the only constructor argument when native code creates a wrapped
 // object, so that `new Instance()` from JS is refused.
 inline bool IsConstructionToken(const Napi::CallbackInfo& info, AddonData* data) {

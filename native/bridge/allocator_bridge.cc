@@ -1,6 +1,7 @@
 #include "bridge/allocator_bridge.h"
 #include <algorithm>
 #include "core/aligned_allocator.h"
+#include "bridge/js_number.h"
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -96,27 +97,47 @@ AllocatorBridge::~AllocatorBridge() {
 
 // ---- trampolines: C entry points handed to the driver -------------------------
 
+// No C++ exception may cross the driver's frames: the callback logic is written not
+// to throw (Node-API through its C functions), and whatever still does (a
+// std::bad_alloc) ends here, as a failed allocation or an ignored notification.
 void* VKAPI_PTR AllocatorBridge::Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope) {
-  return static_cast<AllocatorBridge*>(user)->OnAllocation(size, alignment, scope, false);
+  try {
+    return static_cast<AllocatorBridge*>(user)->OnAllocation(size, alignment, scope, false);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 void* VKAPI_PTR AllocatorBridge::Reallocation(void* user, void* original, size_t size, size_t alignment,
                                              VkSystemAllocationScope scope) {
-  return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
+  try {
+    return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
+  } catch (...) {
+    return nullptr;
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::Free(void* user, void* memory) {
-  static_cast<AllocatorBridge*>(user)->OnFree(memory, false);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnFree(memory, false);
+  } catch (...) {
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
                                                   VkSystemAllocationScope scope) {
-  static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
+  } catch (...) {
+  }
 }
 
 void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternalAllocationType type,
                                             VkSystemAllocationScope scope) {
-  static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
+  try {
+    static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
+  } catch (...) {
+  }
 }
 
 // ---- callback logic -------------------------------------------------------------
@@ -157,8 +178,9 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     registry_.CountFailure(kind, request);
     return nullptr;
   }
-  if (!registry_.Insert(p, request)) {
-    RejectLiveAddress(p, "allocate", kind, request);
+  Extent live;
+  if (!registry_.Insert(p, request, &live)) {
+    RejectOverlap(p, "allocate", kind, request, live);
     return nullptr;
   }
   if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
@@ -215,8 +237,9 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
-    if (!registry_.Replace(original, p, next)) {
-      RejectLiveAddress(p, "reallocate", CallKind::Reallocate, next);
+    Extent live;
+    if (!registry_.Replace(original, p, next, BlockRegistry::Check::AllButFrom, &live)) {
+      RejectOverlap(p, "reallocate", CallKind::Reallocate, next, live);
       return nullptr;
     }
     if (validator_) NoteMove(from, p);
@@ -228,7 +251,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
       registry_.CountFailure(CallKind::Reallocate, next);
       return nullptr;
     }
-    registry_.Replace(original, p, next);
+    registry_.Replace(original, p, next, BlockRegistry::Check::None, nullptr);
     if (validator_) NoteMove(from, p);
     return p;
   }
@@ -239,8 +262,9 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     registry_.CountFailure(CallKind::Reallocate, next);  // the old block stays valid and unchanged
     return nullptr;
   }
-  if (!registry_.Replace(original, p, next)) {
-    RejectLiveAddress(p, "allocate", CallKind::Reallocate, next);
+  Extent live;
+  if (!registry_.Replace(original, p, next, BlockRegistry::Check::All, &live)) {
+    RejectOverlap(p, "allocate", CallKind::Reallocate, next, live);
     return nullptr;
   }
   std::memcpy(p, original, std::min(old.size, size));
@@ -382,15 +406,16 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   data_->policyDepth--;
   if (io_[io::kErrorCount] > 0) CollectFreeErrors();
   if (status == napi_ok) return result;
+  napi_value error = nullptr;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
-  if (pending) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env_, &error);
-    RecordPolicyError(error);
-  } else {
-    RecordPolicyError("the allocator policy could not be called", false);
-  }
+  if (pending) napi_get_and_clear_last_exception(env_, &error);
+  // A worker stopped in (or before) the call: not the policy's doing, and nothing can
+  // be recorded in JS any more. The driver gets NULL for this and every later
+  // callback, so the command fails and leaves no object that could not be wrapped.
+  if (!JsRunnable(env_)) return nullptr;
+  if (error) RecordPolicyError(error);
+  else RecordPolicyError("the allocator policy could not be called", false);
   return nullptr;
 }
 
@@ -493,24 +518,42 @@ void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeErr
   RecordPolicyError(error);
 }
 
-void AllocatorBridge::RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request) {
+void AllocatorBridge::RejectOverlap(void* p, const char* method, CallKind kind, const Block& request,
+                                    const Extent& live) {
   registry_.CountFailure(kind, request);
-  RecordPolicyError(std::string("Allocator policy ") + method + "() returned " +
-                        Hex(reinterpret_cast<uintptr_t>(p)) + ", an address that is already live",
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  const std::string liveBlock = Hex(live.address) + " (" + std::to_string(live.size) + " bytes)";
+  if (request.owner == Owner::Native) {
+    // Only a bogus policy block can overlap memory the C++ allocator hands out.
+    AlignedFree(p);
+    if (!data_->OnJsThread() || !data_->jsCallable) return;  // no JS value can be made here
+    RecordPolicyError("The C++ allocator handed out " + Hex(at) + ", which overlaps the live block " + liveBlock +
+                          " that the allocator policy returned earlier: the policy returned memory it does not own",
+                      false);
+    return;
+  }
+  const std::string where = at == live.address ? "an address that is already live"
+                            : at > live.address ? "inside the live block " + liveBlock
+                                                : "whose " + std::to_string(request.size) +
+                                                      " bytes overlap the live block " + liveBlock;
+  RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(request.size) + ", " +
+                        std::to_string(request.alignment) + ") returned " + Hex(at) + ", " + where +
+                        ": the driver still uses that memory",
                     false);
 }
 
 void* AllocatorBridge::AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment) {
+  constexpr double kAddressLimit = 9007199254740992.0;  // 2^53: addresses above are not exact numbers
   double v = 0;
   std::string problem;
   if (napi_get_value_double(env_, result, &v) != napi_ok) {
-    napi_valuetype type;
-    napi_typeof(env_, result, &type);
-    problem = type == napi_bigint ? "a bigint" : type == napi_undefined ? "undefined" : "a non-number";
+    problem = "a non-number";  // (the dispatcher names what it was; this is the bridge's own guard)
   } else if (v == 0) {
     return nullptr;  // the policy's own, ordinary failure
-  } else if (!(v > 0 && v <= 9007199254740992.0 && std::floor(v) == v)) {
-    problem = std::to_string(v);
+  } else if (!(v > 0 && std::isfinite(v) && std::floor(v) == v)) {
+    problem = JsNumber(v);
+  } else if (!(v < kAddressLimit)) {
+    problem = JsNumber(v) + ", which is not below 2^53 (no address is)";
   } else if (static_cast<uint64_t>(v) % alignment != 0) {
     problem = Hex(static_cast<uint64_t>(v)) + ", which is not aligned to " + std::to_string(alignment);
   }

@@ -85,8 +85,8 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   void CollectFreeErrors();
   // Checks what allocate/reallocate returned; a rejection is recorded as a TypeError.
   void* AcceptAddress(napi_value result, const char* method, size_t size, size_t alignment);
-  // A policy handed out an address the driver still holds: refused, recorded.
-  void RejectLiveAddress(void* p, const char* method, CallKind kind, const Block& request);
+  // A new block overlaps `live`, which the driver still holds: refused, recorded.
+  void RejectOverlap(void* p, const char* method, CallKind kind, const Block& request, const Extent& live);
   void RecordPolicyError(napi_value error);
   void RecordPolicyError(const std::string& message, bool typeError);
   void ReleaseBlock(void* memory, const Block& block, bool onJs);

@@ -51,6 +51,14 @@ void CommandScope::Begin() {
         napi_get_value_string_utf8(env_, stack, callSite.data(), length + 1, &length);
         callSite.resize(length);
         haveCallSite = true;
+      } else {
+        // No stack (a throwing Error.prepareStackTrace, a stopping worker): nothing
+        // may stay pending, or it would pass for the policy's exception later.
+        bool pending = false;
+        napi_value ignored;
+        if (napi_is_exception_pending(env_, &pending) == napi_ok && pending) {
+          napi_get_and_clear_last_exception(env_, &ignored);
+        }
       }
     }
     bridge->Registry().TraceCommandBegin(command_, object_ ? object_->Id() : 0, haveCallSite ? &callSite : nullptr);

@@ -36,15 +36,18 @@ VkBool32 VKAPI_PTR ValidationSink::Callback(VkDebugUtilsMessageSeverityFlagBitsE
                                             VkDebugUtilsMessageTypeFlagsEXT types,
                                             const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
   auto* sink = static_cast<ValidationSink*>(user);
-  Message m{severity, types, data && data->pMessageIdName ? data->pMessageIdName : "",
-            data ? data->messageIdNumber : 0, data && data->pMessage ? data->pMessage : "", ""};
-  // The running command is only meaningful (and only safe to read) on the JS thread.
-  if (sink->data_->OnJsThread() && sink->data_->currentCommand) m.command = sink->data_->currentCommand;
-  std::lock_guard<std::mutex> lock(sink->mu_);
-  sink->pending_.push_back(std::move(m));
-  if (sink->tsfn_ && !sink->notifyQueued_) {
-    // Non-blocking: queues a call for the event loop; never runs JS here.
-    if (napi_call_threadsafe_function(sink->tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok) sink->notifyQueued_ = true;
+  try {  // no C++ exception (a std::bad_alloc) may cross the layer's frames
+    Message m{severity, types, data && data->pMessageIdName ? data->pMessageIdName : "",
+              data ? data->messageIdNumber : 0, data && data->pMessage ? data->pMessage : "", ""};
+    // The running command is only meaningful (and only safe to read) on the JS thread.
+    if (sink->data_->OnJsThread() && sink->data_->currentCommand) m.command = sink->data_->currentCommand;
+    std::lock_guard<std::mutex> lock(sink->mu_);
+    sink->pending_.push_back(std::move(m));
+    if (sink->tsfn_ && !sink->notifyQueued_) {
+      // Non-blocking: queues a call for the event loop; never runs JS here.
+      if (napi_call_threadsafe_function(sink->tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok) sink->notifyQueued_ = true;
+    }
+  } catch (...) {
   }
   return VK_FALSE;  // the Vulkan call goes on
 }
@@ -61,11 +64,13 @@ void ValidationSink::CallJs(napi_env env, napi_value fn, void* context, void* da
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   napi_value result;
-  // An exception from the notifier becomes an uncaught exception, as for any callback.
+  // An exception from the notifier becomes an uncaught exception, as for any callback;
+  // in a stopping worker there is none to report (and JS can no longer run).
   if (napi_call_function(env, undefined, fn, 0, nullptr, &result) == napi_pending_exception) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
+    napi_value error = nullptr;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &error);
+    if (error && JsRunnable(env)) napi_fatal_exception(env, error);
   }
 }
 

@@ -47,8 +47,30 @@ CommandCounters& BlockRegistry::CommandLocked(const char* command) {
   return commands_.back();
 }
 
-bool BlockRegistry::AddLocked(void* address, const Block& block) {
-  if (!live_.try_emplace(reinterpret_cast<uintptr_t>(address), block).second) return false;
+// Blocks are disjoint (every insert checks), so only two can overlap a new one: the
+// last starting at or before it and the first starting after it (`*next`, the hint
+// for the insert).
+bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next,
+                                  Extent* conflict) {
+  const uintptr_t end = address + std::max<size_t>(size, 1);
+  auto after = live_.upper_bound(address);
+  *next = after;
+  auto hit = live_.end();
+  if (after != live_.begin()) {
+    auto before = std::prev(after);
+    if (before->first != ignore && before->first + std::max<size_t>(before->second.size, 1) > address) hit = before;
+  }
+  if (hit == live_.end()) {
+    if (after != live_.end() && after->first == ignore) ++after;
+    if (after != live_.end() && after->first < end) hit = after;
+  }
+  if (hit == live_.end()) return false;
+  if (conflict) *conflict = Extent{hit->first, hit->second.size};
+  return true;
+}
+
+void BlockRegistry::AddLocked(Map::iterator hint, void* address, const Block& block) {
+  live_.emplace_hint(hint, reinterpret_cast<uintptr_t>(address), block);
   liveBytes_ += block.size;
   if (block.owner == Owner::Native) nativeLive_++;
   peakBytes_ = std::max(peakBytes_, liveBytes_);
@@ -63,7 +85,6 @@ bool BlockRegistry::AddLocked(void* address, const Block& block) {
   c.allocations++;
   c.bytesAllocated += block.size;
   c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
-  return true;
 }
 
 void BlockRegistry::SubLocked(const Block& block, const char* command) {
@@ -80,9 +101,11 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
   c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
 }
 
-bool BlockRegistry::Insert(void* address, const Block& block) {
+bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!AddLocked(address, block)) return false;
+  Map::iterator next;
+  if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
+  AddLocked(next, address, block);
   if (trace_) {
     trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
                    reinterpret_cast<uintptr_t>(address), 0, block.command, Me());
@@ -112,19 +135,24 @@ bool BlockRegistry::Find(void* address, Block* out) {
   return true;
 }
 
-bool BlockRegistry::Replace(void* from, void* to, const Block& block) {
+bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check check, Extent* conflict) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (to != from && live_.count(reinterpret_cast<uintptr_t>(to))) return false;
+  const uintptr_t ignore = check == Check::AllButFrom ? reinterpret_cast<uintptr_t>(from) : 0;
+  Map::iterator next;
+  if (OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, &next, conflict) && check != Check::None) {
+    return false;
+  }
   // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
   auto it = live_.find(reinterpret_cast<uintptr_t>(from));
   if (it != live_.end()) {
     Block old = it->second;
+    if (next == it) ++next;  // (the hint must stay valid)
     live_.erase(it);
     SubLocked(old, block.command);
     scopes_[ScopeIndex(old.scope)].frees--;
     CommandLocked(block.command).frees--;
   }
-  AddLocked(to, block);
+  AddLocked(next, to, block);
   ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
   s.allocations--;
   s.reallocations++;

@@ -1,7 +1,8 @@
 // The bridge's own record of live blocks (address -> size, alignment, scope, owner),
 // independent of the policy: exact live/peak statistics, the old size for
-// reallocation, and detection of pointers the allocator never handed out.
-// Thread-safe: driver threads call back outside any command.
+// reallocation, detection of pointers the allocator never handed out, and of a new
+// block overlapping a live one (kept in address order, so the lookup an insert makes
+// anyway finds its neighbours). Thread-safe: driver threads call back outside any command.
 #pragma once
 #include <cstddef>
 #include <atomic>
@@ -9,7 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <map>
 #include <vector>
 #include "core/trace_recorder.h"
 
@@ -32,6 +33,12 @@ struct Block {
   Owner owner;
   const char* command;
   uint32_t commandSeq;  // which run of the command (AddonData::commandSeq), 0 = none
+};
+
+// A live block by address, as reported when a new one would overlap it.
+struct Extent {
+  uintptr_t address = 0;
+  size_t size = 0;
 };
 
 struct ScopeCounters {
@@ -63,14 +70,19 @@ class BlockRegistry {
   void CountUnknownPointer(CallKind kind, void* address, const char* command);
   void CountBadAlignment();
   // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
-  // False (and nothing recorded) when the address is already live.
-  bool Insert(void* address, const Block& block);
+  // False (and nothing recorded) when [address, address + size) overlaps a live
+  // block; `*conflict` is then that block (a size-0 block still owns one byte).
+  bool Insert(void* address, const Block& block, Extent* conflict);
   // Removes a block; false when the address is not live (never handed out, or freed).
   bool Remove(void* address, const char* command, Block* removed);
   bool Find(void* address, Block* out);
   // A reallocation that moved or resized `from` into `to` (which may equal `from`).
-  // False (and nothing changed) when `to` is another live block.
-  bool Replace(void* from, void* to, const Block& block);
+  // False (and nothing changed) when the new block overlaps a live block `check` covers:
+  // every other one for a policy's reallocate (it moved the bytes itself), `from` too
+  // for allocate-copy-free (the copy needs both apart), none for the C++ allocator's
+  // realloc (trusted; `from` is gone already, so there would be no undoing it).
+  enum class Check { AllButFrom, All, None };
+  bool Replace(void* from, void* to, const Block& block, Check check, Extent* conflict);
   void Internal(bool allocate, size_t size, int scope, const char* command);
 
   // Tracing (JS thread for start/stop and commands).
@@ -89,12 +101,15 @@ class BlockRegistry {
   void ResetCounters();
 
  private:
-  bool AddLocked(void* address, const Block& block);
+  using Map = std::map<uintptr_t, Block>;
+  // True when [address, address + size) overlaps a live block other than `ignore`.
+  bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next, Extent* conflict);
+  void AddLocked(Map::iterator hint, void* address, const Block& block);
   void SubLocked(const Block& block, const char* command);
   CommandCounters& CommandLocked(const char* command);
 
   std::mutex mu_;
-  std::unordered_map<uintptr_t, Block> live_;
+  Map live_;
   uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
   uint64_t calls_[static_cast<int>(CallKind::Count)] = {};
   uint64_t offThread_[static_cast<int>(CallKind::Count)] = {};

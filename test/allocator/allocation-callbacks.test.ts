@@ -132,6 +132,73 @@ describe('what a driver must not do is caught, not followed', () => {
   });
 });
 
+describe('a block that would overlap a live one is refused, on every path', () => {
+  // A policy that serves normally until `next` is set, then returns it once.
+  function overriding(withReallocate: boolean) {
+    const inner = new AlignedHeaderPolicy();
+    const state = { next: 0 };
+    const take = (serve: () => number) => {
+      if (!state.next) return serve();
+      const bad = state.next;
+      state.next = 0;
+      return bad;
+    };
+    const policy = {
+      allocate: (s: number, a: number, sc: 'object') => take(() => inner.allocate(s, a, sc)),
+      free: (p: number) => inner.free(p),
+      ...(withReallocate ? { reallocate: (p: number, s: number, a: number, sc: 'object') => take(() => inner.reallocate(p, s, a, sc)) } : {}),
+    };
+    const allocator = new HostAllocator(policy);
+    return { allocator, bridge: bridgeOf(allocator), state };
+  }
+
+  test('allocate: inside, at, or running into a live block', () => {
+    const { allocator, bridge, state } = overriding(false);
+    const live = driver.allocate(bridge, 256, 16, OBJECT);
+    const cases: [number, number, RegExp][] = [
+      [live + 64, 16, /^Allocator policy allocate\(16, 16\) returned 0x[0-9a-f]+, inside the live block 0x[0-9a-f]+ \(256 bytes\): the driver still uses that memory$/],
+      [live, 16, /returned 0x[0-9a-f]+, an address that is already live/],
+      [live - 64, 128, /returned 0x[0-9a-f]+, whose 128 bytes overlap the live block 0x[0-9a-f]+ \(256 bytes\)/],
+    ];
+    for (const [address, size, message] of cases) {
+      state.next = address;
+      expect(driver.allocate(bridge, size, 16, OBJECT)).toBe(0);
+      expect((allocator.lastPolicyError as Error).message).toMatch(message);
+    }
+    // Right after the block, and right before it, is fine.
+    state.next = live + 256;
+    const after = driver.allocate(bridge, 16, 16, OBJECT);
+    expect(after).toBe(live + 256);
+    expect(allocator.stats()).toMatchObject({ liveCount: 2, policyErrors: 3, failures: 3 });
+  });
+
+  test("reallocate: the policy's new block may overlap the old one, not another", () => {
+    const { allocator, bridge, state } = overriding(true);
+    const a = driver.allocate(bridge, 256, 16, OBJECT);
+    const b = driver.allocate(bridge, 256, 16, OBJECT);
+    driver.write(b, pattern(256, 3));
+    state.next = a + 16;  // inside a
+    expect(driver.reallocate(bridge, b, 512, 16, OBJECT)).toBe(0);
+    expect((allocator.lastPolicyError as Error).message).toMatch(/^Allocator policy reallocate\(512, 16\) returned 0x[0-9a-f]+, inside the live block/);
+    expect(Buffer.from(driver.read(b, 256))).toEqual(Buffer.from(pattern(256, 3)));  // the old block stands
+    state.next = b + 16;  // over b itself: the policy moves the bytes, that is its business
+    expect(driver.reallocate(bridge, b, 128, 16, OBJECT)).toBe(b + 16);
+    expect(allocator.liveBlocks().map((x) => [x.address, x.size])).toEqual([[a, 256], [b + 16, 128]]);
+    expect(allocator.stats()).toMatchObject({ liveCount: 2, policyErrors: 1 });
+  });
+
+  test('allocate-copy-free: the new block may not overlap the old one, which is copied from', () => {
+    const { allocator, bridge, state } = overriding(false);
+    const old = driver.allocate(bridge, 256, 16, OBJECT);
+    driver.write(old, pattern(256, 5));
+    state.next = old + 128;
+    expect(driver.reallocate(bridge, old, 512, 16, OBJECT)).toBe(0);
+    expect((allocator.lastPolicyError as Error).message).toMatch(/^Allocator policy allocate\(512, 16\) returned 0x[0-9a-f]+, inside the live block/);
+    expect(Buffer.from(driver.read(old, 256))).toEqual(Buffer.from(pattern(256, 5)));
+    expect(allocator.stats()).toMatchObject({ liveCount: 1, policyErrors: 1 });
+  });
+});
+
 describe('callbacks from other threads never touch JS', () => {
   test('allocations are served natively; frees of policy blocks wait for the JS thread', () => {
     const counting = new CountingPolicy(new AlignedHeaderPolicy());
@@ -178,6 +245,17 @@ describe('frees are deferred to one crossing', () => {
     expect(seen).toEqual(blocks);  // all three, although the first threw
     expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 1, pendingFrees: 0 });
     expect(allocator.lastPolicyError).toBe(boom);
+  });
+
+  test('a free throwing something that is not an Error is recorded as one naming the call', () => {
+    const inner = new AlignedHeaderPolicy();
+    const allocator = new HostAllocator({ allocate: (s, a, sc) => inner.allocate(s, a, sc), free: () => { throw 'not now'; } });
+    const p = driver.allocate(bridgeOf(allocator), 64, 16, OBJECT);
+    driver.free(bridgeOf(allocator), p);
+    const error = allocator.lastPolicyError as Error;
+    expect(error.message).toBe(`Allocator policy free(${p}) threw "not now"`);
+    expect(error.cause).toBe('not now');
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 1 });
   });
 });
 

@@ -1,5 +1,7 @@
 // The native recorder on real drivers: every callback is an event, with its command,
 // object, thread and flags; off-thread events recorded concurrently are all there.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import native from '../../lib/native/binding';
 import { bridgeOf, HostAllocator } from '../../lib/allocator/host-allocator';
 import { createInstance } from '../../lib/vulkan/instance';
@@ -56,6 +58,25 @@ describeOnDrivers('tracing', ({ driver }) => {
         expect(t.commands[t.command[i]]).toBe('none');
       }
     }
+  });
+
+  test('a command whose call site cannot be taken (Error.prepareStackTrace throws) runs normally, without one', () => {
+    // The exception left pending by the failed stack read used to escape from the
+    // command. In a child process: jest's sandbox has an Error of its own, and the
+    // hook must be on the one native code's errors come from.
+    const script = `
+      const v = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))});
+      const allocator = new v.HostAllocator();
+      allocator.startTrace({ callSites: true });
+      Error.prepareStackTrace = () => { throw new Error('no stacks here'); };
+      v.createInstance({ driver: '${driver}' }, { allocator }).destroy();
+      Error.prepareStackTrace = undefined;
+      const { liveCount, policyErrors, failures } = allocator.stats();
+      const callSites = Object.keys(allocator.stopTrace().data.callSites).length;
+      console.log(JSON.stringify({ callSites, liveCount, policyErrors, failures }));`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ callSites: 0, liveCount: 0, policyErrors: 0, failures: 0 });
   });
 });
 

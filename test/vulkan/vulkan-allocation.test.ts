@@ -1,5 +1,7 @@
 // The bridge on real drivers: scopes, alignment, statistics, policy failures,
 // off-thread frees. Every Vulkan object here is created with the TypeScript policy.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
 import { LoggingPolicy, PolicyLogEntry } from '../../lib/allocator/composed-policies';
 import { VulkanError } from '../../lib/native/errors';
@@ -104,6 +106,111 @@ describeOnDrivers('host allocations', ({ driver }) => {
       expect(((error as VulkanError).cause as Error).name).toBe('TypeError');
       expect(String(((error as VulkanError).cause as Error).message)).toMatch(/Allocator policy allocate\(\d+, \d+\) returned .*expected 0 \(failure\) or an address aligned to \d+/);
       expect(allocator.stats().liveCount).toBe(0);
+    }
+  });
+
+  test('each unusable result is named as JavaScript writes it, with what was expected', () => {
+    // 2^53 was taken for an address (and the driver crashed on it); numbers came out C-style.
+    const expected: [(good: number) => unknown, RegExp][] = [
+      [() => 2 ** 53, /returned 9007199254740992, which is not below 2\^53 \(no address is\): expected 0/],
+      [() => 2 ** 60, /returned 1152921504606847000, which is not below 2\^53/],
+      [() => NaN, /returned NaN: expected 0 \(failure\) or an address aligned to \d+$/],
+      [() => -4096, /returned -4096: expected 0/],
+      [() => 4096.5, /returned 4096\.5: expected 0/],
+      [() => Infinity, /returned Infinity: expected 0/],
+      [() => 'nope', /returned "nope": expected 0/],
+      [() => undefined, /returned undefined: expected 0/],
+      [() => 8n, /returned 8n: expected 0/],
+      [() => ({ address: 4096 }), /returned an object: expected 0/],
+    ];
+    for (const [bad, message] of expected) {
+      const allocator = new HostAllocator(new BadResultPolicy(3, bad));
+      const error = catchError(() => createInstance({ driver }, { allocator })) as VulkanError;
+      expect(error).toBeInstanceOf(VulkanError);
+      const cause = error.cause as Error;
+      expect(cause.name).toBe('TypeError');
+      expect(cause.message).toMatch(/^Allocator policy allocate\(\d+, \d+\) returned /);
+      expect(cause.message).toMatch(message);
+      expect(error.message).toContain(cause.message);
+      expect(allocator.lastPolicyError).toBe(cause);
+      expect(allocator.stats()).toMatchObject({ policyErrors: 1, liveCount: 0 });
+    }
+  });
+
+  test('an async policy is told that policies must be synchronous', () => {
+    for (const bad of [(a: number) => Promise.resolve(a), async (a: number) => a, () => ({ then: () => {} })]) {
+      const allocator = new HostAllocator(new BadResultPolicy(3, bad));
+      const error = catchError(() => createInstance({ driver }, { allocator })) as VulkanError;
+      expect(error).toBeInstanceOf(VulkanError);
+      expect((error.cause as Error).message).toMatch(
+        /^Allocator policy allocate\(\d+, \d+\) returned a Promise: policies must be synchronous \(return the address, or 0 on failure\)$/);
+      expect(allocator.stats()).toMatchObject({ policyErrors: 1, liveCount: 0 });
+    }
+  });
+
+  test('a promise an async policy rejects later does not end the process as an unhandled rejection', () => {
+    // In a child process: an unhandled rejection ends a Node process (exit status 1).
+    const script = `
+      const v = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))});
+      const inner = new v.AlignedHeaderPolicy();
+      let n = 0;
+      const allocator = new v.HostAllocator({
+        allocate: (s, a, sc) => (++n === 3 ? Promise.reject(new Error('refused, asynchronously')) : inner.allocate(s, a, sc)),
+        free: (p) => inner.free(p),
+      });
+      try { v.createInstance({ driver: '${driver}' }, { allocator }); } catch (e) { console.log(e.cause.message); }
+      setTimeout(() => console.log('still running'), 20);`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(child.stdout).toMatch(/returned a Promise: policies must be synchronous.*\nstill running\n$/);
+  });
+
+  test('a policy throwing something that is not an Error: the cause says the policy threw it', () => {
+    for (const [value, shown] of [[undefined, 'undefined'], [null, 'null'], ['no', '"no"'], [42, '42'], [{ code: 5 }, 'an object']] as const) {
+      const allocator = new HostAllocator(new BadResultPolicy(2, () => { throw value; }));
+      const error = catchError(() => createInstance({ driver }, { allocator })) as VulkanError;
+      expect(error).toBeInstanceOf(VulkanError);
+      const cause = error.cause as Error;
+      expect(cause).toBeInstanceOf(Error);
+      expect(cause.message).toMatch(new RegExp(`^Allocator policy allocate\\(\\d+, \\d+\\) threw ${shown.replace(/[()"]/g, '\\$&')}$`));
+      expect(cause.cause).toBe(value);
+      expect(error.message).toContain(`the allocator policy failed: ${cause.message}`);
+      expect(allocator.lastPolicyError).toBe(cause);
+      expect(allocator.stats()).toMatchObject({ policyErrors: 1, liveCount: 0 });
+    }
+  });
+
+  test('an address inside, at or overlapping a block the driver still holds is refused', () => {
+    // The policy keeps an instance-scope block (live until vkDestroyInstance) and later
+    // hands out memory that overlaps it; with callback checks on, as they did not catch it.
+    for (const [mode, where] of [
+      ['inside', /returned 0x[0-9a-f]+, inside the live block 0x[0-9a-f]+ \(\d+ bytes\)/],
+      ['same', /returned 0x[0-9a-f]+, an address that is already live/],
+      ['straddle', /returned 0x[0-9a-f]+, whose \d+ bytes overlap the live block 0x[0-9a-f]+ \(\d+ bytes\)/],
+    ] as const) {
+      const inner = new AlignedHeaderPolicy();
+      let held = 0;
+      let calls = 0;
+      const allocator = new HostAllocator({
+        allocate(size, alignment, scope) {
+          const p = inner.allocate(size, alignment, scope);
+          if (!held && scope === 'instance' && size >= 256) return (held = p);
+          const step = Math.max(alignment, 64);
+          // From the 20th call on, the first one large enough to start before `held` and run into it.
+          if (!held || ++calls < 20 || size <= step) return p;
+          calls = -Infinity;
+          inner.free(p);
+          return mode === 'inside' ? held + step : mode === 'same' ? held : held - step;
+        },
+        free: (p) => inner.free(p),
+      }, { validation: true });
+      const error = catchError(() => createInstance({ driver }, { allocator })) as VulkanError;
+      expect(error).toBeInstanceOf(VulkanError);
+      expect((error.cause as Error).message).toMatch(/^Allocator policy allocate\(\d+, \d+\) returned /);
+      expect((error.cause as Error).message).toMatch(where);
+      expect((error.cause as Error).message).toMatch(/: the driver still uses that memory$/);
+      expect(allocator.stats()).toMatchObject({ policyErrors: 1, liveCount: 0 });
     }
   });
 
