@@ -18,6 +18,7 @@
 // (addresses are exact: below 2^53). A reader refuses other formats and versions rather
 // than guess; a new version number means a change an old reader would misread.
 import * as fs from 'fs';
+import { isStreamText, parseStream } from './layer/stream-format';
 import { ALLOCATION_SCOPES } from './policy';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './trace-format';
 import { describe } from './validate';
@@ -148,6 +149,8 @@ export function readTraceFile(path: string): TraceData {
     throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
       : `Cannot read trace file ${path}: ${(e as Error).message}`);
   }
+  // A trace streamed by the vkalloc layer (lib/layer/stream-format.ts) converts to the same TraceData.
+  if (isStreamText(text)) return parseStream(text, path).data;
   let value: unknown;
   try {
     value = JSON.parse(text);
