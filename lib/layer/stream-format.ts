@@ -26,7 +26,7 @@
 // Numbers are decimal, addresses and handles hex; time is ns since the layer loaded; seq
 // orders all records of a process. flags: 1 the callback returned NULL (allocate,
 // reallocate) or freed an unknown pointer (free), 8 refused by fault injection
-// (VKALLOC_FAIL_FROM). "counted": allocations that counted toward VKALLOC_FAIL_FROM.
+// (VKALLOC_FAIL_FROM), 16 served by the app's own allocator (which the layer wraps). "counted": allocations that counted toward VKALLOC_FAIL_FROM.
 //
 // Conversion: the thread that began the first command (normally the one that created
 // the instance) becomes TraceData's thread 0, whose commands are the command-begin/-end
@@ -84,6 +84,8 @@ export interface StreamTrace {
   violations: StreamViolation[];
   /** Allocations refused by fault injection, in order. */
   refusals: StreamRefusal[];
+  /** Successful callbacks the app's own allocators served (through the layer's wrapper). */
+  appCalls: { allocate: number; reallocate: number; free: number; internal: number };
   /** Records read, and whether the last one was cut short. */
   records: number;
   truncated: boolean;
@@ -173,6 +175,7 @@ export function parseStream(raw: string, source: string): StreamTrace {
   const destroys: StreamDestroy[] = [];
   const violations: StreamViolation[] = [];
   const refusals: StreamRefusal[] = [];
+  const appCalls = { allocate: 0, reallocate: 0, free: 0, internal: 0 };
   let exit: StreamExit | null = null;
   const bad = (n: number, why: string): never => {
     throw new Error(`${source}:${n + 1}: not a valid vkalloc layer trace record (${why})`);
@@ -241,6 +244,12 @@ export function parseStream(raw: string, source: string): StreamTrace {
           oldAddress: hex(f[9]), flags, command, thread, object: explicit || (span ? span.object : 0) });
         if (span && command !== 0) span.events.push(i);
         if (flagsIn & 8) refusals.push({ seq, command: commands[command], size: num(6), scope: num(5), thread });
+        if ((flagsIn & 16) && !(flagsIn & 1)) {
+          if (kind === 'a') appCalls.allocate++;
+          else if (kind === 'r') appCalls.reallocate++;
+          else if (kind === 'f') appCalls.free++;
+          else appCalls.internal++;
+        }
         break;
       }
       case 'V':
@@ -275,5 +284,5 @@ export function parseStream(raw: string, source: string): StreamTrace {
     oldAddress: Float64Array.from(col.oldAddress), command: Uint16Array.from(col.command), thread: Uint8Array.from(col.thread),
     object: Uint32Array.from(col.object), commands, objects, callSites: {},
   };
-  return { data, meta, exit, destroys, violations, refusals, records: lines.length - 1, truncated };
+  return { data, meta, exit, destroys, violations, refusals, appCalls, records: lines.length - 1, truncated };
 }

@@ -30,7 +30,9 @@ using vkalloc::Violation;
 namespace {
 
 constexpr int kMaxDepth = 8;
-constexpr uint8_t kFlagFailed = 1, kFlagInjected = 8;
+// Event flags: 1 returned NULL / freed an unknown pointer, 8 refused by fault injection,
+// 16 served by the app's own allocator (wrapped), not the layer's.
+constexpr uint8_t kFlagFailed = 1, kFlagInjected = 8, kFlagApp = 16;
 
 struct Frame {
   uint32_t id;
@@ -248,12 +250,12 @@ void EventLocked(ThreadState& t, char kind, int scope, uint64_t size, uint64_t a
   Put(l);
 }
 
-void Failed(ThreadState& t, char kind, int scope, size_t size, size_t alignment, uintptr_t old, bool injected) {
+void Failed(ThreadState& t, const Source* s, char kind, int scope, size_t size, size_t alignment, uintptr_t old, bool injected) {
   Frame* f = Top(t);
   std::lock_guard<std::mutex> lock(g->mu);
   g->registry.CountFailure(kind == 'r' ? vkalloc::CallKind::Reallocate : vkalloc::CallKind::Allocate,
                            Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0});
-  if (g->tracing) EventLocked(t, kind, scope, size, alignment, 0, old, kFlagFailed | (injected ? kFlagInjected : 0));
+  if (g->tracing) EventLocked(t, kind, scope, size, alignment, 0, old, kFlagFailed | (injected ? kFlagInjected : 0) | (s->own ? 0 : kFlagApp));
 }
 
 void* VKAPI_CALL Allocate(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope) {
@@ -262,20 +264,20 @@ void* VKAPI_CALL Allocate(void* user, size_t size, size_t alignment, VkSystemAll
   Frame* f = Top(t);
   if (g->checking) CheckRequest(f, size, alignment, scope);
   if (Refuse(f)) {
-    Failed(t, 'a', scope, size, alignment, 0, true);
+    Failed(t, s, 'a', scope, size, alignment, 0, true);
     return nullptr;
   }
   void* p = s->own ? vkalloc::AlignedAllocate(size, UsableAlignment(alignment))
                    : s->app.pfnAllocation(s->app.pUserData, size, alignment, scope);
   if (!p) {
-    Failed(t, 'a', scope, size, alignment, 0, false);
+    Failed(t, s, 'a', scope, size, alignment, 0, false);
     return nullptr;
   }
   if (g->checking) g->validator.Allocated(reinterpret_cast<uintptr_t>(p));
   std::lock_guard<std::mutex> lock(g->mu);
   g->registry.CountCall(vkalloc::CallKind::Allocate, f == nullptr);
   g->registry.Insert(p, Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0});
-  if (g->tracing) EventLocked(t, 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p), 0, 0);
+  if (g->tracing) EventLocked(t, 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p), 0, s->own ? 0 : kFlagApp);
   return p;
 }
 
@@ -295,7 +297,7 @@ void VKAPI_CALL Free(void* user, void* p) {
     g->registry.CountCall(vkalloc::CallKind::Free, f == nullptr);
     known = g->registry.Remove(p, NameOf(f), &b);
     if (g->tracing) EventLocked(t, 'f', known ? b.scope : 0, known ? b.size : 0, known ? b.alignment : 0,
-                                reinterpret_cast<uintptr_t>(p), 0, known ? 0 : kFlagFailed);
+                                reinterpret_cast<uintptr_t>(p), 0, (known ? 0 : kFlagFailed) | (s->own ? 0 : kFlagApp));
   }
   if (!known) {
     if (g->checking) {
@@ -336,7 +338,7 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
     Violate(Violation::ReallocAlignmentChange, f, reinterpret_cast<uintptr_t>(original), size,
             "alignment " + std::to_string(old.alignment) + " -> " + std::to_string(alignment));
   if (size > 0 && Refuse(f)) {
-    Failed(t, 'r', scope, size, alignment, reinterpret_cast<uintptr_t>(original), true);
+    Failed(t, s, 'r', scope, size, alignment, reinterpret_cast<uintptr_t>(original), true);
     return nullptr;
   }
   void* p;
@@ -359,11 +361,11 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
     std::lock_guard<std::mutex> lock(g->mu);
     Block b{};
     bool removed = original && g->registry.Remove(original, NameOf(f), &b);
-    if (g->tracing && original) EventLocked(t, 'f', b.scope, removed ? b.size : 0, b.alignment, reinterpret_cast<uintptr_t>(original), 0, 0);
+    if (g->tracing && original) EventLocked(t, 'f', b.scope, removed ? b.size : 0, b.alignment, reinterpret_cast<uintptr_t>(original), 0, kFlagApp);
     return p;
   }
   if (!p) {
-    Failed(t, 'r', scope, size, alignment, reinterpret_cast<uintptr_t>(original), false);
+    Failed(t, s, 'r', scope, size, alignment, reinterpret_cast<uintptr_t>(original), false);
     return nullptr;
   }
   if (g->checking) g->validator.Allocated(reinterpret_cast<uintptr_t>(p));
@@ -377,7 +379,7 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
     g->registry.Insert(p, b);
   }
   if (g->tracing) EventLocked(t, original ? 'r' : 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p),
-                              reinterpret_cast<uintptr_t>(original), 0);
+                              reinterpret_cast<uintptr_t>(original), s->own ? 0 : kFlagApp);
   return p;
 }
 
@@ -398,7 +400,7 @@ void Internal(Source* s, bool allocate, size_t size, VkInternalAllocationType ty
   }
   std::lock_guard<std::mutex> lock(g->mu);
   g->registry.Internal(allocate, size, scope, NameOf(f));
-  if (g->tracing) EventLocked(t, allocate ? 'i' : 'j', scope, size, 0, 0, 0, 0);
+  if (g->tracing) EventLocked(t, allocate ? 'i' : 'j', scope, size, 0, 0, 0, s->own ? 0 : kFlagApp);
 }
 
 void VKAPI_CALL InternalAllocate(void* user, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope) {
@@ -538,7 +540,8 @@ Command::Command(unsigned id, uint64_t destroying, bool eager) {
   pushed_ = t.depth < kMaxDepth;
   if (pushed_) t.frames[t.depth] = Frame{id, false, destroying, 0};
   if (t.depth++ == 0 && g->checking) g->running.fetch_add(1, std::memory_order_relaxed);
-  if (eager && g->tracing) {
+  // After a refusal every command is announced, so a crash shows the command it died in.
+  if ((eager || g->refused.load(std::memory_order_relaxed) > 0) && g->tracing) {
     std::lock_guard<std::mutex> lock(g->mu);
     if (g->tracing) AnnounceLocked(t);
   }
