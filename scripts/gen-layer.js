@@ -281,7 +281,7 @@ function emitIntercept(c, id) {
   const call = `s->next.${slot(c.name)}(${args})`;
   const lines = [`static VKAPI_ATTR ${c.ret} VKAPI_CALL L_${c.name}(${params}) {`, `  ${state}`];
   if (c.role === 'destroy') {
-    lines.push(`  Command cmd(${id}, Handle(${c.target.param}));`);
+    lines.push(`  Command cmd(${id}, Handle(${c.target.param}), true);`);
     lines.push(`  const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(${c.target.param}), pAllocator);`);
   } else if (c.role === 'create' || c.role === 'allocator') {
     lines.push(`  Command cmd(${id}, 0, true);`);

@@ -32,6 +32,8 @@ export interface LayerOptions {
   check?: boolean;
   /** A driver choice (lib/driver.ts) made VK_DRIVER_FILES / VK_ICD_FILENAMES. */
   driver?: string;
+  /** VKALLOC_TRACE_LIMIT: bytes the trace file may take. */
+  traceLimit?: number;
   /** Where the layer goes among the instance layers already asked for: last (next to the driver, default) or first. */
   position?: 'first' | 'last';
 }
@@ -47,7 +49,7 @@ const listJoin = (first: string, rest: string | undefined, sep: string) => (rest
 export function layerEnv(options: LayerOptions = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const dir = layerDir();
   const env: NodeJS.ProcessEnv = { ...base };
-  for (const name of ['VKALLOC_TRACE_FILE', 'VKALLOC_FAIL_FROM', 'VKALLOC_FAIL_ONLY', 'VKALLOC_CHECK']) delete env[name];
+  for (const name of ['VKALLOC_TRACE_FILE', 'VKALLOC_TRACE_LIMIT', 'VKALLOC_FAIL_FROM', 'VKALLOC_FAIL_ONLY', 'VKALLOC_CHECK']) delete env[name];
   env.VK_ADD_LAYER_PATH = listJoin(dir, base.VK_ADD_LAYER_PATH, ':');
   if (base.VK_LAYER_PATH) env.VK_LAYER_PATH = listJoin(dir, base.VK_LAYER_PATH, ':');
   const others = (base.VK_INSTANCE_LAYERS ?? '').split(':').filter((l) => l && l !== LAYER_NAME);
@@ -57,6 +59,7 @@ export function layerEnv(options: LayerOptions = {}, base: NodeJS.ProcessEnv = p
   // The loader warns on stderr about every layer forced on by environment; keep its errors.
   if (base.VK_LOADER_DEBUG === undefined) env.VK_LOADER_DEBUG = 'error';
   if (options.traceFile) env.VKALLOC_TRACE_FILE = options.traceFile;
+  if (options.traceLimit !== undefined) env.VKALLOC_TRACE_LIMIT = String(options.traceLimit);
   if (options.failFrom !== undefined) env.VKALLOC_FAIL_FROM = String(options.failFrom);
   if (options.failOnly && options.failOnly.length) env.VKALLOC_FAIL_ONLY = options.failOnly.join(',');
   if (options.check) env.VKALLOC_CHECK = '1';

@@ -22,6 +22,8 @@
 //   V seq time thread cmd kind address size detail   contract violation (VKALLOC_CHECK=1)
 //   D seq time thread what handle liveCount liveBytes   after vkDestroyDevice/Instance returned
 //   X seq time liveCount liveBytes counted refused violations   the program exited normally
+//   Z seq                               the file reached VKALLOC_TRACE_LIMIT: records after
+//                                       this one are missing (X is still written)
 //
 // Numbers are decimal, addresses and handles hex; time is ns since the layer loaded; seq
 // orders all records of a process. flags: 1 the callback returned NULL (allocate,
@@ -86,6 +88,8 @@ export interface StreamTrace {
   refusals: StreamRefusal[];
   /** Successful callbacks the app's own allocators served (through the layer's wrapper). */
   appCalls: { allocate: number; reallocate: number; free: number; internal: number };
+  /** The file reached its size limit (VKALLOC_TRACE_LIMIT): later records are missing. */
+  limitReached: boolean;
   /** Records read, and whether the last one was cut short. */
   records: number;
   truncated: boolean;
@@ -177,6 +181,7 @@ export function parseStream(raw: string, source: string): StreamTrace {
   const refusals: StreamRefusal[] = [];
   const appCalls = { allocate: 0, reallocate: 0, free: 0, internal: 0 };
   let exit: StreamExit | null = null;
+  let limitReached = false;
   const bad = (n: number, why: string): never => {
     throw new Error(`${source}:${n + 1}: not a valid vkalloc layer trace record (${why})`);
   };
@@ -259,6 +264,9 @@ export function parseStream(raw: string, source: string): StreamTrace {
       case 'D':
         destroys.push({ seq: num(1), what: f[4] === 'device' ? 'device' : 'instance', handle: f[5] ?? '0', liveCount: num(6), liveBytes: num(7) });
         break;
+      case 'Z':
+        limitReached = true;
+        break;
       case 'X':
         exit = { liveCount: num(3), liveBytes: num(4), counted: num(5), refused: num(6), violations: num(7) };
         break;
@@ -273,6 +281,7 @@ export function parseStream(raw: string, source: string): StreamTrace {
   }
   if (meta.started) flatMeta.date = new Date(Number(meta.started[0]) * 1000).toISOString();
   for (const [key, values] of Object.entries(meta)) if (!(key in flatMeta) && key !== 'started') flatMeta[key] = values.join('; ');
+  if (limitReached) flatMeta.incomplete = 'the trace file reached its size limit (VKALLOC_TRACE_LIMIT): later events are missing';
   if (!exit) flatMeta.ended = 'without a normal exit (crash, kill or _exit): the trace stops at the last callback';
 
   const count = col.seq.length;
@@ -284,5 +293,5 @@ export function parseStream(raw: string, source: string): StreamTrace {
     oldAddress: Float64Array.from(col.oldAddress), command: Uint16Array.from(col.command), thread: Uint8Array.from(col.thread),
     object: Uint32Array.from(col.object), commands, objects, callSites: {},
   };
-  return { data, meta, exit, destroys, violations, refusals, appCalls, records: lines.length - 1, truncated };
+  return { data, meta, exit, destroys, violations, refusals, appCalls, limitReached, records: lines.length - 1, truncated };
 }

@@ -96,7 +96,8 @@ export function classify(point: number, t: TracedRun, baselineLive: number): Swe
 }
 
 async function runPoint(command: string[], point: number | undefined, options: SweepProgramOptions, timeoutMs: number): Promise<TracedRun> {
-  const traced = await runTraced(command, { failFrom: point, failOnly: options.failOnly, driver: options.driver },
+  // A program that retries a refused allocation in a loop writes fast: 16 MiB tells enough.
+  const traced = await runTraced(command, { failFrom: point, failOnly: options.failOnly, driver: options.driver, traceLimit: 16 << 20 },
     { stdio: 'pipe', timeoutMs });
   fs.rmSync(traced.dir, { recursive: true, force: true });
   return traced;

@@ -65,6 +65,8 @@ struct Global {
   bool wantTrace = false;
   bool tracing = false;  // stream open (read without the lock: a stale read only skips work)
   bool checking = false;
+  bool full = false;            // the file reached `limit`: records are dropped from here on
+  uint64_t limit = 1ull << 30;  // VKALLOC_TRACE_LIMIT
   int64_t failFrom = -1;
   std::vector<bool> failOnly;  // by command id; empty: every command
   std::atomic<uint64_t> counted{0}, refused{0};
@@ -88,7 +90,18 @@ uint64_t NowNs() {
          static_cast<uint64_t>(g->start.tv_nsec);
 }
 
-void Put(Line& l) { g->stream.Write(l.Data(), l.Size()); }
+void Put(Line& l) {
+  if (g->full) return;
+  if (g->stream.Written() + l.Size() > g->limit) {
+    // A program that retries a refused allocation forever must not fill the disk.
+    g->full = true;
+    Line z('Z');
+    z.U(g->seq);
+    g->stream.Write(z.Data(), z.Size());
+    return;
+  }
+  g->stream.Write(l.Data(), l.Size());
+}
 
 // ---- stream helpers (all with g->mu held) -----------------------------------------
 
@@ -424,6 +437,7 @@ void ForkChild() {
   g->tracing = false;
   g->generation++;
   g->seq = 1;
+  g->full = false;
   g->mu.unlock();
   if (g->pattern.find("%p") == std::string::npos) g->wantTrace = false;
 }
@@ -437,6 +451,12 @@ __attribute__((constructor)) void Init() {
   if (const char* p = std::getenv("VKALLOC_TRACE_FILE"); p && *p) {
     g->pattern = p;
     g->wantTrace = true;
+  }
+  if (const char* n = std::getenv("VKALLOC_TRACE_LIMIT"); n && *n) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(n, &end, 10);
+    if (*end == '\0' && v >= 4096) g->limit = v;
+    else std::fprintf(stderr, "vkalloc layer: ignoring VKALLOC_TRACE_LIMIT=%s: expected a number of bytes >= 4096\n", n);
   }
   if (const char* c = std::getenv("VKALLOC_CHECK"); c && *c && std::strcmp(c, "0") != 0) g->checking = true;
   if (const char* n = std::getenv("VKALLOC_FAIL_FROM"); n && *n) {
@@ -470,7 +490,7 @@ __attribute__((destructor)) void Fini() {
   vkalloc::RegistrySnapshot snap = g->registry.Snapshot();
   Line l('X');
   l.U(g->seq++).U(NowNs()).U(snap.liveCount).U(snap.liveBytes).U(g->counted.load()).U(g->refused.load()).U(g->violations);
-  Put(l);
+  g->stream.Write(l.Data(), l.Size());  // past the limit too: it says how the program ended
   g->stream.Close();
   g->tracing = false;
 }

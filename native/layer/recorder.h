@@ -10,6 +10,8 @@
 //                        CTS alloc_callback_fail procedure. Unset: refuse none.
 //   VKALLOC_FAIL_ONLY    comma-separated command names: only allocations made during these
 //                        commands count toward N and can be refused.
+//   VKALLOC_TRACE_LIMIT  bytes the trace file may take (default 1 GiB); past it records are
+//                        dropped (a Z record marks where) but the exit record is written.
 //   VKALLOC_CHECK        1: contract checks (the CTS's kinds + wrong-thread + outside-command),
 //                        written to the trace as V lines.
 #pragma once

@@ -3276,7 +3276,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL L_vkDeferredOperationJoinKHR(VkDevice devi
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyAccelerationStructureKHR(VkDevice device, VkAccelerationStructureKHR accelerationStructure, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(310, Handle(accelerationStructure));
+  Command cmd(310, Handle(accelerationStructure), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(accelerationStructure), pAllocator);
   s->next.DestroyAccelerationStructureKHR(device, accelerationStructure, a);
   cmd.Destroyed(s->objects, Handle(accelerationStructure));
@@ -3284,7 +3284,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyAccelerationStructureKHR(VkDevice d
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyAccelerationStructureNV(VkDevice device, VkAccelerationStructureNV accelerationStructure, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(311, Handle(accelerationStructure));
+  Command cmd(311, Handle(accelerationStructure), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(accelerationStructure), pAllocator);
   s->next.DestroyAccelerationStructureNV(device, accelerationStructure, a);
   cmd.Destroyed(s->objects, Handle(accelerationStructure));
@@ -3292,7 +3292,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyAccelerationStructureNV(VkDevice de
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyBuffer(VkDevice device, VkBuffer buffer, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(312, Handle(buffer));
+  Command cmd(312, Handle(buffer), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(buffer), pAllocator);
   s->next.DestroyBuffer(device, buffer, a);
   cmd.Destroyed(s->objects, Handle(buffer));
@@ -3300,7 +3300,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyBuffer(VkDevice device, VkBuffer bu
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyBufferView(VkDevice device, VkBufferView bufferView, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(313, Handle(bufferView));
+  Command cmd(313, Handle(bufferView), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(bufferView), pAllocator);
   s->next.DestroyBufferView(device, bufferView, a);
   cmd.Destroyed(s->objects, Handle(bufferView));
@@ -3308,7 +3308,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyBufferView(VkDevice device, VkBuffe
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCommandPool(VkDevice device, VkCommandPool commandPool, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(314, Handle(commandPool));
+  Command cmd(314, Handle(commandPool), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(commandPool), pAllocator);
   s->next.DestroyCommandPool(device, commandPool, a);
   cmd.Destroyed(s->objects, Handle(commandPool));
@@ -3316,7 +3316,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCommandPool(VkDevice device, VkComm
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCuFunctionNVX(VkDevice device, VkCuFunctionNVX function, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(315, Handle(function));
+  Command cmd(315, Handle(function), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(function), pAllocator);
   s->next.DestroyCuFunctionNVX(device, function, a);
   cmd.Destroyed(s->objects, Handle(function));
@@ -3324,7 +3324,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCuFunctionNVX(VkDevice device, VkCu
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCuModuleNVX(VkDevice device, VkCuModuleNVX module, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(316, Handle(module));
+  Command cmd(316, Handle(module), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(module), pAllocator);
   s->next.DestroyCuModuleNVX(device, module, a);
   cmd.Destroyed(s->objects, Handle(module));
@@ -3332,7 +3332,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyCuModuleNVX(VkDevice device, VkCuMo
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDebugReportCallbackEXT(VkInstance instance, VkDebugReportCallbackEXT callback, const VkAllocationCallbacks* pAllocator) {
   InstanceState* s = InstanceOf(instance);
-  Command cmd(317, Handle(callback));
+  Command cmd(317, Handle(callback), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(callback), pAllocator);
   s->next.DestroyDebugReportCallbackEXT(instance, callback, a);
   cmd.Destroyed(s->objects, Handle(callback));
@@ -3340,7 +3340,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDebugReportCallbackEXT(VkInstance i
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDebugUtilsMessengerEXT(VkInstance instance, VkDebugUtilsMessengerEXT messenger, const VkAllocationCallbacks* pAllocator) {
   InstanceState* s = InstanceOf(instance);
-  Command cmd(318, Handle(messenger));
+  Command cmd(318, Handle(messenger), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(messenger), pAllocator);
   s->next.DestroyDebugUtilsMessengerEXT(instance, messenger, a);
   cmd.Destroyed(s->objects, Handle(messenger));
@@ -3348,7 +3348,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDebugUtilsMessengerEXT(VkInstance i
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDeferredOperationKHR(VkDevice device, VkDeferredOperationKHR operation, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(319, Handle(operation));
+  Command cmd(319, Handle(operation), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(operation), pAllocator);
   s->next.DestroyDeferredOperationKHR(device, operation, a);
   cmd.Destroyed(s->objects, Handle(operation));
@@ -3356,7 +3356,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDeferredOperationKHR(VkDevice devic
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorPool(VkDevice device, VkDescriptorPool descriptorPool, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(320, Handle(descriptorPool));
+  Command cmd(320, Handle(descriptorPool), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(descriptorPool), pAllocator);
   s->next.DestroyDescriptorPool(device, descriptorPool, a);
   cmd.Destroyed(s->objects, Handle(descriptorPool));
@@ -3364,7 +3364,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorPool(VkDevice device, VkD
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorSetLayout(VkDevice device, VkDescriptorSetLayout descriptorSetLayout, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(321, Handle(descriptorSetLayout));
+  Command cmd(321, Handle(descriptorSetLayout), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(descriptorSetLayout), pAllocator);
   s->next.DestroyDescriptorSetLayout(device, descriptorSetLayout, a);
   cmd.Destroyed(s->objects, Handle(descriptorSetLayout));
@@ -3372,7 +3372,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorSetLayout(VkDevice device
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorUpdateTemplate(VkDevice device, VkDescriptorUpdateTemplate descriptorUpdateTemplate, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(322, Handle(descriptorUpdateTemplate));
+  Command cmd(322, Handle(descriptorUpdateTemplate), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(descriptorUpdateTemplate), pAllocator);
   s->next.DestroyDescriptorUpdateTemplate(device, descriptorUpdateTemplate, a);
   cmd.Destroyed(s->objects, Handle(descriptorUpdateTemplate));
@@ -3380,7 +3380,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorUpdateTemplate(VkDevice d
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorUpdateTemplateKHR(VkDevice device, VkDescriptorUpdateTemplate descriptorUpdateTemplate, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(323, Handle(descriptorUpdateTemplate));
+  Command cmd(323, Handle(descriptorUpdateTemplate), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(descriptorUpdateTemplate), pAllocator);
   s->next.DestroyDescriptorUpdateTemplateKHR(device, descriptorUpdateTemplate, a);
   cmd.Destroyed(s->objects, Handle(descriptorUpdateTemplate));
@@ -3388,7 +3388,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyDescriptorUpdateTemplateKHR(VkDevic
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyEvent(VkDevice device, VkEvent event, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(325, Handle(event));
+  Command cmd(325, Handle(event), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(event), pAllocator);
   s->next.DestroyEvent(device, event, a);
   cmd.Destroyed(s->objects, Handle(event));
@@ -3396,7 +3396,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyEvent(VkDevice device, VkEvent even
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyFence(VkDevice device, VkFence fence, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(326, Handle(fence));
+  Command cmd(326, Handle(fence), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(fence), pAllocator);
   s->next.DestroyFence(device, fence, a);
   cmd.Destroyed(s->objects, Handle(fence));
@@ -3404,7 +3404,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyFence(VkDevice device, VkFence fenc
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyFramebuffer(VkDevice device, VkFramebuffer framebuffer, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(327, Handle(framebuffer));
+  Command cmd(327, Handle(framebuffer), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(framebuffer), pAllocator);
   s->next.DestroyFramebuffer(device, framebuffer, a);
   cmd.Destroyed(s->objects, Handle(framebuffer));
@@ -3412,7 +3412,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyFramebuffer(VkDevice device, VkFram
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyImage(VkDevice device, VkImage image, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(328, Handle(image));
+  Command cmd(328, Handle(image), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(image), pAllocator);
   s->next.DestroyImage(device, image, a);
   cmd.Destroyed(s->objects, Handle(image));
@@ -3420,7 +3420,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyImage(VkDevice device, VkImage imag
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyImageView(VkDevice device, VkImageView imageView, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(329, Handle(imageView));
+  Command cmd(329, Handle(imageView), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(imageView), pAllocator);
   s->next.DestroyImageView(device, imageView, a);
   cmd.Destroyed(s->objects, Handle(imageView));
@@ -3428,7 +3428,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyImageView(VkDevice device, VkImageV
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyIndirectCommandsLayoutNV(VkDevice device, VkIndirectCommandsLayoutNV indirectCommandsLayout, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(330, Handle(indirectCommandsLayout));
+  Command cmd(330, Handle(indirectCommandsLayout), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(indirectCommandsLayout), pAllocator);
   s->next.DestroyIndirectCommandsLayoutNV(device, indirectCommandsLayout, a);
   cmd.Destroyed(s->objects, Handle(indirectCommandsLayout));
@@ -3436,7 +3436,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyIndirectCommandsLayoutNV(VkDevice d
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyMicromapEXT(VkDevice device, VkMicromapEXT micromap, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(332, Handle(micromap));
+  Command cmd(332, Handle(micromap), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(micromap), pAllocator);
   s->next.DestroyMicromapEXT(device, micromap, a);
   cmd.Destroyed(s->objects, Handle(micromap));
@@ -3444,7 +3444,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyMicromapEXT(VkDevice device, VkMicr
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyOpticalFlowSessionNV(VkDevice device, VkOpticalFlowSessionNV session, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(333, Handle(session));
+  Command cmd(333, Handle(session), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(session), pAllocator);
   s->next.DestroyOpticalFlowSessionNV(device, session, a);
   cmd.Destroyed(s->objects, Handle(session));
@@ -3452,7 +3452,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyOpticalFlowSessionNV(VkDevice devic
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipeline(VkDevice device, VkPipeline pipeline, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(334, Handle(pipeline));
+  Command cmd(334, Handle(pipeline), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(pipeline), pAllocator);
   s->next.DestroyPipeline(device, pipeline, a);
   cmd.Destroyed(s->objects, Handle(pipeline));
@@ -3460,7 +3460,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipeline(VkDevice device, VkPipelin
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipelineCache(VkDevice device, VkPipelineCache pipelineCache, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(335, Handle(pipelineCache));
+  Command cmd(335, Handle(pipelineCache), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(pipelineCache), pAllocator);
   s->next.DestroyPipelineCache(device, pipelineCache, a);
   cmd.Destroyed(s->objects, Handle(pipelineCache));
@@ -3468,7 +3468,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipelineCache(VkDevice device, VkPi
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipelineLayout(VkDevice device, VkPipelineLayout pipelineLayout, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(336, Handle(pipelineLayout));
+  Command cmd(336, Handle(pipelineLayout), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(pipelineLayout), pAllocator);
   s->next.DestroyPipelineLayout(device, pipelineLayout, a);
   cmd.Destroyed(s->objects, Handle(pipelineLayout));
@@ -3476,7 +3476,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPipelineLayout(VkDevice device, VkP
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPrivateDataSlot(VkDevice device, VkPrivateDataSlot privateDataSlot, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(337, Handle(privateDataSlot));
+  Command cmd(337, Handle(privateDataSlot), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(privateDataSlot), pAllocator);
   s->next.DestroyPrivateDataSlot(device, privateDataSlot, a);
   cmd.Destroyed(s->objects, Handle(privateDataSlot));
@@ -3484,7 +3484,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPrivateDataSlot(VkDevice device, Vk
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPrivateDataSlotEXT(VkDevice device, VkPrivateDataSlot privateDataSlot, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(338, Handle(privateDataSlot));
+  Command cmd(338, Handle(privateDataSlot), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(privateDataSlot), pAllocator);
   s->next.DestroyPrivateDataSlotEXT(device, privateDataSlot, a);
   cmd.Destroyed(s->objects, Handle(privateDataSlot));
@@ -3492,7 +3492,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyPrivateDataSlotEXT(VkDevice device,
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyQueryPool(VkDevice device, VkQueryPool queryPool, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(339, Handle(queryPool));
+  Command cmd(339, Handle(queryPool), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(queryPool), pAllocator);
   s->next.DestroyQueryPool(device, queryPool, a);
   cmd.Destroyed(s->objects, Handle(queryPool));
@@ -3500,7 +3500,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyQueryPool(VkDevice device, VkQueryP
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyRenderPass(VkDevice device, VkRenderPass renderPass, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(340, Handle(renderPass));
+  Command cmd(340, Handle(renderPass), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(renderPass), pAllocator);
   s->next.DestroyRenderPass(device, renderPass, a);
   cmd.Destroyed(s->objects, Handle(renderPass));
@@ -3508,7 +3508,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyRenderPass(VkDevice device, VkRende
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySampler(VkDevice device, VkSampler sampler, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(341, Handle(sampler));
+  Command cmd(341, Handle(sampler), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(sampler), pAllocator);
   s->next.DestroySampler(device, sampler, a);
   cmd.Destroyed(s->objects, Handle(sampler));
@@ -3516,7 +3516,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySampler(VkDevice device, VkSampler 
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySamplerYcbcrConversion(VkDevice device, VkSamplerYcbcrConversion ycbcrConversion, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(342, Handle(ycbcrConversion));
+  Command cmd(342, Handle(ycbcrConversion), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(ycbcrConversion), pAllocator);
   s->next.DestroySamplerYcbcrConversion(device, ycbcrConversion, a);
   cmd.Destroyed(s->objects, Handle(ycbcrConversion));
@@ -3524,7 +3524,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySamplerYcbcrConversion(VkDevice dev
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySamplerYcbcrConversionKHR(VkDevice device, VkSamplerYcbcrConversion ycbcrConversion, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(343, Handle(ycbcrConversion));
+  Command cmd(343, Handle(ycbcrConversion), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(ycbcrConversion), pAllocator);
   s->next.DestroySamplerYcbcrConversionKHR(device, ycbcrConversion, a);
   cmd.Destroyed(s->objects, Handle(ycbcrConversion));
@@ -3532,7 +3532,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySamplerYcbcrConversionKHR(VkDevice 
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySemaphore(VkDevice device, VkSemaphore semaphore, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(344, Handle(semaphore));
+  Command cmd(344, Handle(semaphore), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(semaphore), pAllocator);
   s->next.DestroySemaphore(device, semaphore, a);
   cmd.Destroyed(s->objects, Handle(semaphore));
@@ -3540,7 +3540,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySemaphore(VkDevice device, VkSemaph
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyShaderModule(VkDevice device, VkShaderModule shaderModule, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(345, Handle(shaderModule));
+  Command cmd(345, Handle(shaderModule), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(shaderModule), pAllocator);
   s->next.DestroyShaderModule(device, shaderModule, a);
   cmd.Destroyed(s->objects, Handle(shaderModule));
@@ -3548,7 +3548,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyShaderModule(VkDevice device, VkSha
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySurfaceKHR(VkInstance instance, VkSurfaceKHR surface, const VkAllocationCallbacks* pAllocator) {
   InstanceState* s = InstanceOf(instance);
-  Command cmd(346, Handle(surface));
+  Command cmd(346, Handle(surface), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(surface), pAllocator);
   s->next.DestroySurfaceKHR(instance, surface, a);
   cmd.Destroyed(s->objects, Handle(surface));
@@ -3556,7 +3556,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySurfaceKHR(VkInstance instance, VkS
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroySwapchainKHR(VkDevice device, VkSwapchainKHR swapchain, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(347, Handle(swapchain));
+  Command cmd(347, Handle(swapchain), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(swapchain), pAllocator);
   s->next.DestroySwapchainKHR(device, swapchain, a);
   cmd.Destroyed(s->objects, Handle(swapchain));
@@ -3564,7 +3564,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroySwapchainKHR(VkDevice device, VkSwa
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyValidationCacheEXT(VkDevice device, VkValidationCacheEXT validationCache, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(348, Handle(validationCache));
+  Command cmd(348, Handle(validationCache), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(validationCache), pAllocator);
   s->next.DestroyValidationCacheEXT(device, validationCache, a);
   cmd.Destroyed(s->objects, Handle(validationCache));
@@ -3572,7 +3572,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyValidationCacheEXT(VkDevice device,
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyVideoSessionKHR(VkDevice device, VkVideoSessionKHR videoSession, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(349, Handle(videoSession));
+  Command cmd(349, Handle(videoSession), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(videoSession), pAllocator);
   s->next.DestroyVideoSessionKHR(device, videoSession, a);
   cmd.Destroyed(s->objects, Handle(videoSession));
@@ -3580,7 +3580,7 @@ static VKAPI_ATTR void VKAPI_CALL L_vkDestroyVideoSessionKHR(VkDevice device, Vk
 
 static VKAPI_ATTR void VKAPI_CALL L_vkDestroyVideoSessionParametersKHR(VkDevice device, VkVideoSessionParametersKHR videoSessionParameters, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(350, Handle(videoSessionParameters));
+  Command cmd(350, Handle(videoSessionParameters), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(videoSessionParameters), pAllocator);
   s->next.DestroyVideoSessionParametersKHR(device, videoSessionParameters, a);
   cmd.Destroyed(s->objects, Handle(videoSessionParameters));
@@ -3658,7 +3658,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL L_vkFreeDescriptorSets(VkDevice device, Vk
 
 static VKAPI_ATTR void VKAPI_CALL L_vkFreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallbacks* pAllocator) {
   DeviceState* s = DeviceOf(device);
-  Command cmd(363, Handle(memory));
+  Command cmd(363, Handle(memory), true);
   const VkAllocationCallbacks* a = cmd.Destroying(s->objects, Handle(memory), pAllocator);
   s->next.FreeMemory(device, memory, a);
   cmd.Destroyed(s->objects, Handle(memory));
