@@ -62,15 +62,17 @@ export interface SweepProgramReport {
   finished: boolean;
 }
 
-function lastOpenCommand(trace: StreamTrace | null): string | null {
+/** The command running when the trace ended, else (a loop cut by the size limit) the last one begun. */
+function lastCommand(trace: StreamTrace | null): string | null {
   if (!trace) return null;
   const d = trace.data;
   const open: string[] = [];
+  let last: string | null = null;
   for (let i = 0; i < d.count; i++) {
-    if (d.kind[i] === 5) open.push(d.commands[d.command[i]]);
+    if (d.kind[i] === 5) open.push((last = d.commands[d.command[i]]));
     else if (d.kind[i] === 6) open.pop();
   }
-  return open.length ? open[open.length - 1] : null;
+  return open.length ? open[open.length - 1] : last;
 }
 
 function tail(text: string, lines = 3): string {
@@ -90,14 +92,14 @@ export function classify(point: number, t: TracedRun, baselineLive: number): Swe
   else outcome = 'graceful';
   return {
     point, outcome, status: r.status, signal: r.signal, refused, refusedCommand: trace?.refusals[0]?.command ?? null,
-    lastCommand: outcome === 'crash' || outcome === 'hang' ? lastOpenCommand(trace) : null,
+    lastCommand: outcome === 'crash' || outcome === 'hang' ? lastCommand(trace) : null,
     liveAtExit: live, liveBytesAtExit: trace?.exit ? trace.exit.liveBytes : null, message: tail(r.stderr),
   };
 }
 
 async function runPoint(command: string[], point: number | undefined, options: SweepProgramOptions, timeoutMs: number): Promise<TracedRun> {
-  // A program that retries a refused allocation in a loop writes fast: 16 MiB tells enough.
-  const traced = await runTraced(command, { failFrom: point, failOnly: options.failOnly, driver: options.driver, traceLimit: 16 << 20 },
+  // A program that retries a refused allocation in a loop writes fast: 4 MiB tells enough.
+  const traced = await runTraced(command, { failFrom: point, failOnly: options.failOnly, driver: options.driver, traceLimit: 4 << 20 },
     { stdio: 'pipe', timeoutMs });
   fs.rmSync(traced.dir, { recursive: true, force: true });
   return traced;

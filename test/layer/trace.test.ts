@@ -170,7 +170,7 @@ describe('vkalloc trace, processes', () => {
 
   test('a program killed mid-run leaves a readable trace up to its last callback', async () => {
     // hang mode with the fence's allocation refused: it retries forever until killed.
-    const traced = await runTraced([fixture('faulty'), 'hang'], { driver, failOnly: ['vkCreateFence'], failFrom: 0, traceLimit: 1 << 20 }, { timeoutMs: 2000 });
+    const traced = await runTraced([fixture('faulty'), 'hang'], { driver, failOnly: ['vkCreateFence'], failFrom: 0, traceLimit: 1 << 20 }, { timeoutMs: 1000 });
     try {
       expect(traced.run.timedOut).toBe(true);
       expect(traced.run.signal).toBe('SIGKILL');
