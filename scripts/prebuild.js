@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the binaries the npm package ships, into prebuilds/<platform>-<arch>/, where
 // node-gyp-build finds them when the package has no build/ of its own:
-//   vkalloc.napi.node   the addon (Node-API 8: one binary for every Node version)
+//   vkalloc.napi.node       the addon (Node-API 8: one binary for every Node version)
+//   libVkLayer_vkalloc.so   the Vulkan layer (no Node; `vkalloc trace|sweep|check -- cmd`)
+//   VkLayer_vkalloc.json    its manifest (library_path relative: ./libVkLayer_vkalloc.so)
 // Built apart from the development build (build-release/), without the test driver
 // (VKALLOC_TEST_HOOKS off). Prints the newest glibc symbol version the binaries
 // need, which is the oldest glibc they run on (docs/packaging.md).
@@ -18,7 +20,11 @@ const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'build-release');
 const TARGET_DIR = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
 // What the build makes (relative to OUT_DIR/Release) → its name in the package.
-const BINARIES = [['vkalloc.node', 'vkalloc.napi.node']];
+const BINARIES = [
+  ['vkalloc.node', 'vkalloc.napi.node'],
+  ['libVkLayer_vkalloc.so', 'libVkLayer_vkalloc.so'],
+  ['VkLayer_vkalloc.json', 'VkLayer_vkalloc.json'],
+];
 
 function run(command, args) {
   const r = childProcess.spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
@@ -52,7 +58,7 @@ function main(argv) {
         process.exit(1);
       }
       fs.copyFileSync(from, path.join(TARGET_DIR, shipped));
-      run('strip', ['--strip-unneeded', path.join(TARGET_DIR, shipped)]);
+      if (shipped.endsWith('.node') || shipped.endsWith('.so')) run('strip', ['--strip-unneeded', path.join(TARGET_DIR, shipped)]);
     }
   }
   for (const [, shipped] of BINARIES) {
@@ -62,7 +68,8 @@ function main(argv) {
       process.exit(1);
     }
     const size = (fs.statSync(file).size / 1024).toFixed(0);
-    process.stdout.write(`prebuild: ${path.relative(ROOT, file)} (${size} KiB, needs glibc ${glibcNeeded(file) ?? '?'})\n`);
+    const glibc = shipped.endsWith('.json') ? '' : `, needs glibc ${glibcNeeded(file) ?? '?'}`;
+    process.stdout.write(`prebuild: ${path.relative(ROOT, file)} (${size} KiB${glibc})\n`);
   }
 }
 

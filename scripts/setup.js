@@ -36,6 +36,8 @@ const SWIFTSHADER_DEB = 'chromium-common';
 const SWIFTSHADER_DEB_ICD = 'usr/lib/chromium/vk_swiftshader_icd.json';
 
 const NATIVE_OUTPUT = path.join(ROOT, 'build', 'Release', 'vkalloc.node');
+// The same CMake build makes the Vulkan layer (native/layer/) and its manifest.
+const LAYER_OUTPUTS = ['libVkLayer_vkalloc.so', 'VkLayer_vkalloc.json'].map((f) => path.join(ROOT, 'build', 'Release', f));
 const NATIVE_STAMP = path.join(ROOT, 'build', '.vkalloc-src-hash');
 const TS_OUTPUT = path.join(ROOT, 'dist', 'index.js');
 const TS_STAMP = path.join(ROOT, 'dist', '.vkalloc-src-hash');
@@ -301,15 +303,17 @@ function ensureNodeModules() {
 // ---------------------------------------------------------------------------
 // Steps 4 and 5: build outputs, rebuilt when a hash of their sources changes.
 
-/** Runs `build` unless `output` exists and `stamp` holds `hash`; then records `hash`. */
+/** Runs `build` unless `output` (a path or several) exists and `stamp` holds `hash`; then records `hash`. */
 function ensureBuilt({ what, output, stamp, hash, force, build }) {
-  if (!force && fs.existsSync(output) && readIfExists(stamp) === hash) return;
+  const outputs = [].concat(output);
+  if (!force && outputs.every((o) => fs.existsSync(o)) && readIfExists(stamp) === hash) return;
   log(`${what} ...`);
   // Forget the old stamp first: a build that fails halfway must not count as done
   // if the sources are later put back the way they were.
   fs.rmSync(stamp, { force: true });
   build();
-  if (!fs.existsSync(output)) throw new SetupError(`${what}: finished without producing ${path.relative(ROOT, output)}`);
+  const missing = outputs.find((o) => !fs.existsSync(o));
+  if (missing) throw new SetupError(`${what}: finished without producing ${path.relative(ROOT, missing)}`);
   fs.mkdirSync(path.dirname(stamp), { recursive: true });
   fs.writeFileSync(stamp, `${hash}\n`);
 }
@@ -321,7 +325,7 @@ function localBin(name) {
 function ensureNativeAddon(force) {
   ensureBuilt({
     what: 'building native addon (cmake-js)',
-    output: NATIVE_OUTPUT,
+    output: [NATIVE_OUTPUT, ...LAYER_OUTPUTS],
     stamp: NATIVE_STAMP,
     // The lock file pins node-addon-api and cmake-js, whose headers and flags the build uses.
     hash: hashSources(['CMakeLists.txt', 'package-lock.json', ...listFiles(path.join(ROOT, 'native'))]),
@@ -379,6 +383,6 @@ function main(argv) {
 }
 
 // Tests can require this file for the cache location without running anything.
-module.exports = { SWIFTSHADER_ICD, SWIFTSHADER_LIB };
+module.exports = { SWIFTSHADER_ICD, SWIFTSHADER_LIB, LAYER_OUTPUTS };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, ParseArgsConfig } from 'util';
 import { SWEEP_USAGE, sweepCommand } from './sweep';
+import { checkCommand, diffCommand, LAYER_USAGE, sweepProgramCommand, traceCommand } from '../layer/cli-layer';
 import { runDemo } from '../workloads/demo';
 import { findSwiftshader, icdSearchDirs, resolveDriver } from '../vulkan/driver';
 import { apiVersionString } from '../util/flags';
@@ -43,6 +44,9 @@ Commands:
   report   Report on a saved trace: tables, an HTML page, JSON or a Chrome trace
   info     The Vulkan loader, drivers, devices and layers on this machine
   sweep    Fail allocations at every point while creating an object (the CTS procedure)
+  trace    Run any program under the vkalloc layer: its driver's host allocations, traced
+  check    Run any program with contract checks on its driver's allocation callbacks
+  diff     Compare two traces per command and per scope
 
 Options:
   -h, --help      Show this help (vkalloc <command> --help for a command's own)
@@ -75,7 +79,12 @@ Options:
   --top N        Objects to list, biggest first (default 20)
   -h, --help     Show this help`,
 
-  sweep: SWEEP_USAGE,
+  sweep: `${SWEEP_USAGE}
+
+${LAYER_USAGE.sweep}`,
+  trace: LAYER_USAGE.trace,
+  check: LAYER_USAGE.check,
+  diff: LAYER_USAGE.diff,
 
   info: `Usage: vkalloc info [--json]
 
@@ -117,7 +126,7 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
     if (first === '-h' || first === '--help') return done(output, USAGE.main);
     if (first === '-v' || first === '--version') return done(output, version());
     if (first.startsWith('-')) throw new UsageError(`unknown option ${first}`, 'main');
-    if (!(first in COMMANDS)) throw new UsageError(`unknown command ${describe(first)}: expected demo, report, info or sweep`, 'main');
+    if (!(first in COMMANDS)) throw new UsageError(`unknown command ${describe(first)}: expected demo, report, info, sweep, trace, check or diff`, 'main');
     const status = COMMANDS[first as CommandName](rest, output);
     return typeof status === 'number' ? status : status.catch(fail);
   } catch (e) {
@@ -127,10 +136,18 @@ export function main(argv: string[], output: CliOutput = processOutput): number 
 
 const COMMANDS: Record<CommandName, (args: string[], output: CliOutput) => number | Promise<number>> = {
   demo, report, info,
-  sweep: (args, output) => sweepCommand(args, output, {
-    parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError, checkDriver,
-  }),
+  // With `-- <command>`: any program under the layer (lib/layer/); without: vkalloc's own targets.
+  sweep: (args, output) => args.includes('--') ? sweepProgramCommand(args, output, layerDeps('sweep'))
+    : sweepCommand(args, output, { parse: (a, o, n) => parse('sweep', a, o, n), usage: USAGE.sweep, UsageError, checkDriver }),
+  trace: (args, output) => traceCommand(args, output, layerDeps('trace')),
+  check: (args, output) => checkCommand(args, output, layerDeps('check')),
+  diff: (args, output) => diffCommand(args, output, layerDeps('diff')),
 };
+
+function layerDeps(command: CommandName) {
+  return { parse: (a: string[], o: NonNullable<ParseArgsConfig['options']>, n: number) => parse(command, a, o, n),
+    usageError: (message: string) => new UsageError(message, command) };
+}
 
 function done(output: CliOutput, text: string): number {
   output.out(text);

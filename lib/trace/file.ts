@@ -21,6 +21,7 @@ import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
 import { describe } from '../util/is';
+import { isStreamText, parseStream } from './stream-format';
 
 type ColumnName = 'seq' | 'time' | 'kind' | 'scope' | 'flags' | 'size' | 'alignment' | 'address' | 'oldAddress' |
   'command' | 'thread' | 'object';
@@ -163,6 +164,8 @@ export function readTraceFile(path: string): TraceData {
     throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
       : `Cannot read trace file ${path}: ${(e as Error).message}`);
   }
+  // A trace streamed by the vkalloc layer (lib/trace/stream-format.ts) converts to the same TraceData.
+  if (isStreamText(text)) return parseStream(text, path).data;
   let value: unknown;
   try {
     value = JSON.parse(text);

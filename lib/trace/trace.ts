@@ -302,7 +302,7 @@ export class Trace {
     return toChromeTrace(this);
   }
 
-  /** Writes the trace file (format: lib/trace-file.ts). */
+  /** Writes the trace file (format: lib/trace/file.ts). */
   save(path: string): void {
     writeTraceFile(this.data, is.string(path, 'path'));
   }

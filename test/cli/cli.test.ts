@@ -51,7 +51,7 @@ describe('usage errors exit 2, say what was wrong, and show the usage', () => {
   // Refused before any file is read, so trace.json need not exist.
   const cases: [string[], string, string][] = [
     [[], 'vkalloc: missing command', 'Usage: vkalloc <command>'],
-    [['frobnicate'], 'vkalloc: unknown command "frobnicate": expected demo, report, info or sweep', 'Usage: vkalloc <command>'],
+    [['frobnicate'], 'vkalloc: unknown command "frobnicate": expected demo, report, info, sweep, trace, check or diff', 'Usage: vkalloc <command>'],
     [['--bogus'], 'vkalloc: unknown option --bogus', 'Usage: vkalloc <command>'],
     [['report'], 'vkalloc report: missing the trace FILE to report on', 'Usage: vkalloc report FILE'],
     [['report', 'trace.json', 'other.json'], 'vkalloc report: unexpected argument "other.json"', 'Usage: vkalloc report FILE'],
