@@ -190,9 +190,15 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
     };
   }
 
-  /** Gives all memory back, live blocks included: only once nothing uses them (shutdown). */
+  /**
+   * Gives all memory back, live blocks included, and empties the source's pool if it
+   * keeps one (RetainingChunkSource.trim): only once nothing uses them (shutdown,
+   * HostAllocator.dispose()).
+   */
   releaseAll(): void {
     this.heap.releaseAll();
+    const trim = (this.source as { trim?: unknown }).trim;
+    if (typeof trim === 'function') trim.call(this.source);
     this.liveBlocks = 0;
     this.liveBytes = 0;
   }

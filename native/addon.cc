@@ -14,6 +14,7 @@
 #include "physical_device.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "resource.h"
 #include "semaphore.h"
 #include "shader_module.h"
 
@@ -94,6 +95,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
+  exports.Set("chunkStats", Napi::Function::New<ChunkStats>(env, "chunkStats"));
+  exports.Set("liveObjects", Napi::Function::New<LiveObjects>(env, "liveObjects"));
   exports.Set("__testDriver", TestDriver(env));
   return exports;
 }

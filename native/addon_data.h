@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <atomic>
 #include <list>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -14,7 +15,7 @@ namespace vkalloc {
 
 class AllocatorBridge;
 class Resource;
-struct ChunkRecord;
+struct ChunkTable;
 
 struct AddonData {
   explicit AddonData(napi_env env) : env(env), jsThread(std::this_thread::get_id()) {}
@@ -47,7 +48,7 @@ struct AddonData {
   std::list<Resource*> roots;             // live resources without a parent (instances)
 
   Napi::FunctionReference errorFactory;
-  std::unordered_map<void*, ChunkRecord*> chunks;  // live policy chunks (chunk_source.cc)
+  std::shared_ptr<ChunkTable> chunks;  // live policy chunks (chunk_source.cc), from the first obtain
   Napi::FunctionReference instanceCtor, physicalDeviceCtor, deviceCtor, bufferCtor, memoryCtor, queueCtor, fenceCtor;
   Napi::FunctionReference semaphoreCtor, commandPoolCtor, commandBufferCtor, shaderModuleCtor,
       descriptorSetLayoutCtor, descriptorPoolCtor, descriptorSetCtor, pipelineLayoutCtor, pipelineCacheCtor,
