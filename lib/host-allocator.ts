@@ -1,5 +1,7 @@
 // HostAllocator: the allocator you hand to Vulkan. It owns one genuine
 // VkAllocationCallbacks (native/allocator_bridge.cc) whose callbacks call `policy`.
+// dispose() gives the policy's memory back once no object uses it; a dropped
+// allocator's goes after a garbage collection.
 import { AlignedHeaderPolicy } from './aligned-header-policy';
 import native, { Native } from './binding';
 import './native-chunk-source';
@@ -95,11 +97,11 @@ export class HostAllocator {
 
   /**
    * Gives back the memory its policy holds (the policy's releaseAll(): for
-   * AlignedHeaderPolicy, every chunk, the pool's included), at once rather than when
-   * the GC finds the allocator dropped, which only happens once the event loop turns.
-   * Refused while objects created with it (or with another allocator on the same
-   * policy) are alive, and from inside a Vulkan command. Idempotent; afterwards the
-   * allocator can no longer be passed as `{ allocator }`, while stats() still answers.
+   * AlignedHeaderPolicy, every chunk, the pool's included) now, rather than after a
+   * garbage collection finds the allocator dropped. Refused while objects created
+   * with it (or with another allocator on the same policy) are alive, and from inside
+   * a Vulkan command. Idempotent; afterwards the allocator can no longer be passed as
+   * `{ allocator }`, while stats() still answers.
    */
   dispose(): void {
     const bridge = bridgeOf(this);
@@ -107,11 +109,12 @@ export class HostAllocator {
     const command = native.currentCommand();
     if (command !== null) throw new Error(`Cannot dispose a HostAllocator during a Vulkan command (${command} is running)`);
     const policy = this.policy;
-    const alive = native.liveObjects().filter((o) => o.allocator === bridge);
+    const objects = native.liveObjects();
+    const alive = objects.filter((o) => o.allocator === bridge);
     if (alive.length > 0) {
       throw new Error(`Cannot dispose a HostAllocator while objects created with it are alive: ${listed(alive)}; destroy them first`);
     }
-    const shared = policy === null ? [] : native.liveObjects().filter((o) => o.allocator !== null && policies.get(o.allocator) === policy);
+    const shared = policy === null ? [] : objects.filter((o) => o.allocator !== null && policies.get(o.allocator) === policy);
     if (shared.length > 0) {
       throw new Error('Cannot dispose a HostAllocator while objects created with another HostAllocator on the same ' +
         `policy are alive: ${listed(shared)}; destroy them first`);
