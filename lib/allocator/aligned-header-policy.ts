@@ -23,6 +23,7 @@
 
 import { ChunkHeap, type HeapChunk } from './chunk-heap';
 import type { AllocationScope, AllocatorPolicy, ChunkSource } from './policy';
+import { nativeChunkSource, RetainingChunkSource } from './native-chunk-source';
 
 export const HEADER_BYTES = 16;
 export const MAX_ALIGNMENT = 65536;
@@ -56,7 +57,7 @@ function validSize(size: number): boolean {
 }
 
 export interface AlignedHeaderPolicyOptions {
-  /** Where raw memory comes from; defaults to AlignedHeaderPolicy.defaultSource. */
+  /** Where raw memory comes from; default: native chunks through a retaining pool of its own. */
   source?: ChunkSource;
   /** Empty slabs kept per size class rather than released (default 1); see ChunkHeap. */
   spareSlabsPerClass?: number;
@@ -77,9 +78,9 @@ export interface AlignedHeaderPolicyStats {
 }
 
 export class AlignedHeaderPolicy implements AllocatorPolicy {
-  /** Used when no source is passed; lib/native-chunk-source.ts sets it in production. */
+  /** @deprecated pass { source } instead. Used when set and no source is passed. */
   static defaultSource: ChunkSource | null = null;
-  /** Makes a source for each policy built without one (preferred over defaultSource). */
+  /** @deprecated pass { source } instead. Makes a source for each policy built without one. */
   static defaultSourceFactory: (() => ChunkSource) | null = null;
 
   /** Where this policy's raw memory comes from. */
@@ -96,12 +97,11 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
   private foundIndex = 0;
 
   constructor(options: AlignedHeaderPolicyOptions = {}) {
-    const source = options.source ?? AlignedHeaderPolicy.defaultSourceFactory?.() ?? AlignedHeaderPolicy.defaultSource;
-    if (source == null) {
-      throw new TypeError('AlignedHeaderPolicy: no ChunkSource: pass { source } or set AlignedHeaderPolicy.defaultSource');
-    }
-    this.source = source;
-    this.heap = new ChunkHeap(source, { spareSlabsPerClass: options.spareSlabsPerClass });
+    // Explicit: the native source is named here, not installed by whichever module
+    // happened to be imported first.
+    this.source = options.source ?? AlignedHeaderPolicy.defaultSourceFactory?.() ?? AlignedHeaderPolicy.defaultSource ??
+      new RetainingChunkSource(nativeChunkSource);
+    this.heap = new ChunkHeap(this.source, { spareSlabsPerClass: options.spareSlabsPerClass });
   }
 
   allocate(size: number, alignment: number, _scope: AllocationScope): number {
@@ -190,9 +190,15 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
     };
   }
 
-  /** Gives all memory back, live blocks included: only once nothing uses them (shutdown). */
+  /**
+   * Gives all memory back, live blocks included, and empties the source's pool if it
+   * keeps one (RetainingChunkSource.trim): only once nothing uses them (shutdown,
+   * HostAllocator.dispose()).
+   */
   releaseAll(): void {
     this.heap.releaseAll();
+    const trim = (this.source as { trim?: unknown }).trim;
+    if (typeof trim === 'function') trim.call(this.source);
     this.liveBlocks = 0;
     this.liveBytes = 0;
   }

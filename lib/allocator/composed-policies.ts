@@ -25,6 +25,9 @@ export class ForwardingPolicy implements AllocatorPolicy {
   internalFree(size: number, type: InternalAllocationType, scope: AllocationScope): void {
     this.inner.internalFree?.(size, type, scope);
   }
+  releaseAll(): void {
+    this.inner.releaseAll?.();
+  }
 }
 
 export interface PolicyCounts {

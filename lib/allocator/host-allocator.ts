@@ -1,8 +1,9 @@
 // HostAllocator: the allocator you hand to Vulkan. It owns one genuine
 // VkAllocationCallbacks (native/allocator_bridge.cc) whose callbacks call `policy`.
+// dispose() gives the policy's memory back once no object uses it; a dropped
+// allocator's goes after a garbage collection.
 import { AlignedHeaderPolicy } from './aligned-header-policy';
 import native, { Native } from '../native/binding';
-import './native-chunk-source';
 import type { AllocatorPolicy } from './policy';
 import { makeDispatcher } from './policy-dispatcher';
 import { Trace } from '../trace/trace';
@@ -23,6 +24,15 @@ export type CommandStats = Native.NativeCommandStats;
 export type LiveBlock = Native.NativeLiveBlock;
 
 const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
+// Each bridge's dispatcher (and through it the policy), alive exactly as long as the
+// bridge: the bridge only holds it weakly (native/allocator_bridge.cc SetDispatcher).
+const dispatchers = new WeakMap<Native.AllocatorBridge, object>();
+const disposed = new WeakSet<HostAllocator>();
+// The policy behind each bridge: dispose() frees a policy's memory only when no
+// allocator on it has live objects. (No WeakRefs here: each one keeps its target
+// alive to the end of the current job, which a synchronous loop never reaches.)
+const policies = new WeakMap<Native.AllocatorBridge, AllocatorPolicy>();
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export type ViolationKind = (typeof VIOLATION_NAMES)[number];
 
@@ -70,13 +80,55 @@ export class HostAllocator {
       checkPolicy(policy);
       this.policy = policy;
       bridge = new native.AllocatorBridge('js');
-      bridge.setDispatcher(makeDispatcher(policy, bridge.io!), typeof policy.reallocate === 'function');
+      const dispatcher = makeDispatcher(policy, bridge.io!);
+      dispatchers.set(bridge, dispatcher);
+      bridge.setDispatcher(dispatcher, typeof policy.reallocate === 'function');
     }
     if (check !== undefined && check !== false) {
       if (check === true) bridge.enableContractChecks(false);
       else bridge.enableContractChecks(is.boolean(is.options(check, checkName, ['throw'] as const).throw ?? false, `${checkName}.throw`));
     }
     bridges.set(this, bridge);
+    if (this.policy !== null) policies.set(bridge, this.policy);
+  }
+
+  /** True once dispose() has run: the allocator can create no more objects. */
+  get disposed(): boolean {
+    bridgeOf(this);
+    return disposed.has(this);
+  }
+
+  /**
+   * Gives back the memory its policy holds (the policy's releaseAll(): for
+   * AlignedHeaderPolicy, every chunk, the pool's included) now, rather than after a
+   * garbage collection finds the allocator dropped. Refused while objects created
+   * with it (or with another allocator on the same policy) are alive, and from inside
+   * a Vulkan command. Idempotent; afterwards the allocator can no longer be passed as
+   * `{ allocator }`, while stats() still answers.
+   */
+  dispose(): void {
+    const bridge = bridgeOf(this);
+    if (disposed.has(this)) return;
+    const command = native.currentCommand();
+    if (command !== null) throw new Error(`Cannot dispose a HostAllocator during a Vulkan command (${command} is running)`);
+    const policy = this.policy;
+    const objects = native.liveObjects();
+    const alive = objects.filter((o) => o.allocator === bridge);
+    if (alive.length > 0) {
+      throw new Error(`Cannot dispose a HostAllocator while objects created with it are alive: ${listed(alive)}; destroy them first`);
+    }
+    const shared = policy === null ? [] : objects.filter((o) => o.allocator !== null && policies.get(o.allocator) === policy);
+    if (shared.length > 0) {
+      throw new Error('Cannot dispose a HostAllocator while objects created with another HostAllocator on the same ' +
+        `policy are alive: ${listed(shared)}; destroy them first`);
+    }
+    bridge.drain();  // deferred frees reach the policy before its memory goes
+    disposed.add(this);
+    policy?.releaseAll?.();
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   /** The contract violations recorded so far (checkContract on); `take` empties the list. */
@@ -153,7 +205,15 @@ export function allocatorOption(options: unknown, name: string): { allocator: Ho
   if (!(allocator instanceof HostAllocator)) {
     throw new TypeError(`Expected a HostAllocator for ${name}.allocator but received ${describe(allocator)}`);
   }
+  if (disposed.has(allocator)) {
+    throw new TypeError(`Expected a HostAllocator that is not disposed for ${name}.allocator but received a disposed one`);
+  }
   return { allocator, bridge: bridgeOf(allocator) };
+}
+
+function listed(objects: { name: string }[]): string {
+  const names = objects.map((o) => o.name);
+  return names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
 }
 
 function checkPolicy(policy: unknown): asserts policy is AllocatorPolicy {
@@ -166,7 +226,7 @@ function checkPolicy(policy: unknown): asserts policy is AllocatorPolicy {
       throw new TypeError(`Expected a function for policy.${name} but received ${describe(p[name])}`);
     }
   }
-  for (const name of ['reallocate', 'internalAllocation', 'internalFree']) {
+  for (const name of ['reallocate', 'internalAllocation', 'internalFree', 'releaseAll']) {
     if (p[name] !== undefined && typeof p[name] !== 'function') {
       throw new TypeError(`Expected a function or undefined for policy.${name} but received ${describe(p[name])}`);
     }

@@ -1,7 +1,8 @@
-// The default raw memory of TypeScript policies: chunks from native code
-// (posix_memalign), never moved or collected while held, reached from TypeScript
-// through an external ArrayBuffer. release() detaches the buffer before freeing.
-import { AlignedHeaderPolicy } from './aligned-header-policy';
+// The default raw memory of TypeScript policies: chunks from native code (their own
+// mappings from 64 KiB, malloc below; native/chunk_source.h), never moved or collected
+// while held, reached from TypeScript through an external ArrayBuffer. release()
+// detaches the buffer before freeing; chunks of a policy dropped without releasing
+// them are freed after the GC collects their buffers.
 import native from '../native/binding';
 import type { ChunkSource, MemoryChunk } from './policy';
 
@@ -80,5 +81,3 @@ export class RetainingChunkSource implements ChunkSource {
   }
 }
 
-// Each AlignedHeaderPolicy built without a source gets its own retaining pool.
-AlignedHeaderPolicy.defaultSourceFactory ??= () => new RetainingChunkSource(nativeChunkSource);

@@ -29,6 +29,12 @@ export interface AllocatorPolicy {
   /** Optional notifications of memory the driver allocated itself (e.g. executable code). */
   internalAllocation?(size: number, type: InternalAllocationType, scope: AllocationScope): void;
   internalFree?(size: number, type: InternalAllocationType, scope: AllocationScope): void;
+  /**
+   * Optional. Gives back every byte the policy holds, live blocks included: called by
+   * HostAllocator.dispose() once no object created with it is alive. The policy may
+   * be used again afterwards, starting empty.
+   */
+  releaseAll?(): void;
 }
 
 /** A chunk of memory that never moves and is never collected while held. */

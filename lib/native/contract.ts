@@ -412,6 +412,10 @@ export declare function setErrorFactory(factory: (result: number, code: string, 
 export declare function chunkObtain(size: number): { address: number; buffer: ArrayBuffer } | null;
 /** Detaches the chunk's ArrayBuffer and frees its memory. */
 export declare function chunkRelease(buffer: ArrayBuffer): void;
+/** This environment's live chunks (mapped: those with a mapping of their own, 64 KiB and up). */
+export declare function chunkStats(): { chunks: number; bytes: number; mappedChunks: number; mappedBytes: number; spareMappedBytes: number };
+/** Every live object ("<Type>#<id>") with the allocator it was created with. */
+export declare function liveObjects(): { name: string; allocator: AllocatorBridge | null }[];
 
 /**
  * Internal, for tests only: plays a driver by calling a bridge's installed

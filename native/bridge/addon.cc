@@ -110,6 +110,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
   exports.Set("boundary", Boundary(env));
+  exports.Set("chunkStats", Napi::Function::New<ChunkStats>(env, "chunkStats"));
+  exports.Set("liveObjects", Napi::Function::New<LiveObjects>(env, "liveObjects"));
 #ifdef VKALLOC_TEST_HOOKS
   exports.Set("__testDriver", TestDriver(env));
 #endif

@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <atomic>
 #include <list>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -15,7 +16,7 @@ namespace vkalloc {
 class AllocatorBridge;
 class Device;
 class Resource;
-struct ChunkRecord;
+struct ChunkTable;
 
 struct AddonData {
   explicit AddonData(napi_env env) : env(env), jsThread(std::this_thread::get_id()) {}
@@ -49,7 +50,7 @@ struct AddonData {
   std::vector<Device*> liveDevices;       // waited idle before teardown (Device::IdleForTeardown)
 
   Napi::FunctionReference errorFactory;
-  std::unordered_map<void*, ChunkRecord*> chunks;  // live policy chunks (chunk_source.cc)
+  std::shared_ptr<ChunkTable> chunks;  // live policy chunks (chunk_source.cc), from the first obtain
   Napi::FunctionReference instanceCtor, physicalDeviceCtor, deviceCtor, bufferCtor, memoryCtor, queueCtor, fenceCtor;
   Napi::FunctionReference semaphoreCtor, commandPoolCtor, commandBufferCtor, shaderModuleCtor,
       descriptorSetLayoutCtor, descriptorPoolCtor, descriptorSetCtor, pipelineLayoutCtor, pipelineCacheCtor,

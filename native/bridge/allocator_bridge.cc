@@ -716,7 +716,10 @@ Napi::Value AllocatorBridge::StopTrace(const Napi::CallbackInfo& info) {
 Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
   if (native_ || dispatcher_) throw Napi::Error::New(info.Env(), "This bridge takes no (other) dispatcher");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "Expected a function for dispatcher");
-  dispatcher_ = MakeRef(env_, info[0]);
+  // Weak: the caller keeps the dispatcher reachable from this bridge's wrapper
+  // (lib/host-allocator.ts), so that a dropped allocator's policy is collected with
+  // it in one collection, instead of living on until this object's finalizer runs.
+  napi_create_reference(env_, info[0], 0, &dispatcher_);
   policyReallocates_ = info[1].ToBoolean().Value();
   return info.Env().Undefined();
 }

@@ -50,6 +50,29 @@ void Resource::Destroy() {
   }
 }
 
+void Resource::CollectLive(std::vector<const Resource*>& out) const {
+  out.push_back(this);
+  for (const Resource* child : children_) child->CollectLive(out);
+}
+
+Napi::Value Resource::AllocatorValue(Napi::Env env) const {
+  return allocatorRef_.IsEmpty() ? env.Null() : allocatorRef_.Value();
+}
+
+Napi::Value LiveObjects(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<const Resource*> found;
+  for (const Resource* root : AddonData::Get(env)->roots) root->CollectLive(found);
+  Napi::Array out = Napi::Array::New(env, found.size());
+  for (size_t i = 0; i < found.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", std::string(found[i]->TypeName()) + "#" + std::to_string(found[i]->Id()));
+    o.Set("allocator", found[i]->AllocatorValue(env));
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
 void Resource::CheckAlive(Napi::Env env) const {
   if (destroyed_ || !attached_) throw Napi::Error::New(env, std::string(typeName_) + " is destroyed");
 }

@@ -9,6 +9,8 @@
 #pragma once
 #include <napi.h>
 #include <list>
+#include <string>
+#include <vector>
 #include "bridge/addon_data.h"
 #include "bridge/allocator_bridge.h"
 
@@ -29,6 +31,10 @@ class Resource {
   // Throws "<Type> is destroyed" (JS Error) when destroyed.
   void CheckAlive(Napi::Env env) const;
   const VkAllocationCallbacks* Callbacks() const { return allocator_ ? allocator_->Callbacks() : nullptr; }
+  // Appends this object and its live descendants.
+  void CollectLive(std::vector<const Resource*>& out) const;
+  // The allocator it was created with (the bridge's JS object), or null.
+  Napi::Value AllocatorValue(Napi::Env env) const;
 
  protected:
   // Links a freshly created object into the tree; `parent` null makes it a root.
@@ -88,5 +94,10 @@ class WrappedResource : public Napi::ObjectWrap<T>, public Resource {
   }
   Napi::Object Wrapper() override { return this->Value(); }
 };
+
+// liveObjects() -> [{ name: "Device#3", allocator: bridge | null }]: every live object
+// with the allocator it was created with (HostAllocator.dispose() refuses while its
+// policy's allocators have any).
+Napi::Value LiveObjects(const Napi::CallbackInfo& info);
 
 }  // namespace vkalloc

@@ -5,6 +5,7 @@
 import { AlignedHeaderPolicy, HEADER_BYTES, MAX_ALIGNMENT } from '../../lib/allocator/aligned-header-policy';
 import { CLASS_COUNT, CLASS_SIZES, ChunkHeap, MAX_SLAB_BLOCK, sizeClassOf } from '../../lib/allocator/chunk-heap';
 import { ArrayBufferChunkSource } from '../helpers/array-buffer-chunk-source';
+import { nativeChunkSource, RetainingChunkSource } from '../../lib/allocator/native-chunk-source';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -149,8 +150,13 @@ describe('AlignedHeaderPolicy', () => {
     AlignedHeaderPolicy.defaultSource = null;
   });
 
-  test('needs a source: passed, or the default hook', () => {
-    expect(() => new AlignedHeaderPolicy()).toThrow(TypeError);
+  test('its source: native chunks by default, or the one passed, or the deprecated default hook', () => {
+    const native = new AlignedHeaderPolicy();
+    expect(native.source).toBeInstanceOf(RetainingChunkSource);
+    expect((native.source as RetainingChunkSource).inner).toBe(nativeChunkSource);
+    expect(new AlignedHeaderPolicy().source).not.toBe(native.source);  // a pool each
+    const passed = new ArrayBufferChunkSource();
+    expect(new AlignedHeaderPolicy({ source: passed }).source).toBe(passed);
     const source = new ArrayBufferChunkSource();
     AlignedHeaderPolicy.defaultSource = source;
     const policy = new AlignedHeaderPolicy();
