@@ -5,7 +5,7 @@ const { HostAllocator, createInstance, nativeChunkSource } = require('vkalloc');
 
 class ChunkPerBlockPolicy {
   blocks = new Map(); // address handed out -> its chunk
-  allocate(size, alignment, scope) {
+  allocate(size, alignment) {
     const chunk = nativeChunkSource.obtain(size + alignment);
     if (chunk === null) return 0; // the driver sees VK_ERROR_OUT_OF_HOST_MEMORY
     const address = Math.ceil(chunk.address / alignment) * alignment;

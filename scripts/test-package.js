@@ -74,6 +74,23 @@ check('npm pack builds dist/ and the prebuilds into the tarball', () => {
   process.stdout.write(`     ${info.filename}: ${info.files.length} files, ${(info.size / 1024).toFixed(0)} KiB packed\n`);
 });
 
+const localBin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
+
+check('publint --strict finds nothing in the tarball', () => {
+  if (!tarball) throw new Error('no tarball (npm pack failed)');
+  const unpacked = path.join(work, 'unpacked');
+  fs.mkdirSync(unpacked);
+  expectRun(sh('tar', ['-xzf', tarball, '-C', unpacked]), 'tar');
+  const r = sh(localBin('publint'), ['--strict', '--pack', 'false', path.join(unpacked, 'package')], { cwd: ROOT });
+  expectRun(r, 'publint');
+  if (!/All good/i.test(r.out) || /Suggestions|Warnings|Errors/.test(r.out)) throw new Error(`publint:\n${r.out}`);
+});
+
+check('are the types wrong? (attw, node16 and bundler resolution, CJS and ESM)', () => {
+  if (!tarball) throw new Error('no tarball (npm pack failed)');
+  expectRun(sh(localBin('attw'), [tarball, '--profile', 'node16', '--format', 'table-flipped'], { cwd: ROOT }), 'attw');
+});
+
 check('the project has no compiler or cmake on PATH', () => {
   for (const tool of ['cc', 'gcc', 'g++', 'cmake', 'make']) {
     const r = inProject('sh', ['-c', `command -v ${tool}`]);

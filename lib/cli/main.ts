@@ -295,7 +295,7 @@ function info(args: string[], output: CliOutput): number {
 function installedDrivers(): string[] {
   const found: string[] = [];
   for (const dir of icdSearchDirs()) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
     } catch {

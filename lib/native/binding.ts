@@ -5,7 +5,7 @@ import { checkBoundary } from './boundary';
 import { VulkanError } from './errors';
 import { PACKAGE_ROOT } from './paths';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const nodeGypBuild: (root: string) => unknown = require('node-gyp-build');
 
 const native = loadAddon();

@@ -162,7 +162,7 @@ export function readTraceFile(path: string): TraceData {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
-      : `Cannot read trace file ${path}: ${(e as Error).message}`);
+      : `Cannot read trace file ${path}: ${(e as Error).message}`, { cause: e });
   }
   // A trace streamed by the vkalloc layer (lib/trace/stream-format.ts) converts to the same TraceData.
   if (isStreamText(text)) return parseStream(text, path).data;
@@ -170,7 +170,7 @@ export function readTraceFile(path: string): TraceData {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path} is not a vkalloc trace: it is not JSON (${(e as Error).message})`);
+    throw new Error(`${path} is not a vkalloc trace: it is not JSON (${(e as Error).message})`, { cause: e });
   }
   return decodeTrace(value, path);
 }

@@ -96,7 +96,7 @@ export function checkManifest(icd: string): void {
   const bad: (what: string) => never = (what) => {
     throw new Error(`Expected an ICD manifest (a JSON file with ICD.library_path) for driver but received ${icd}: ${what}`);
   };
-  let text = '';
+  let text: string;
   let fd: number;
   try {
     fd = fs.openSync(icd, 'r');

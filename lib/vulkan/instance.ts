@@ -3,7 +3,6 @@ import native, { Native } from '../native/binding';
 import { DriverChoice, DriverSelection, resolveDriver } from './driver';
 import { flagNames, makeApiVersion, MESSAGE_SEVERITY, MESSAGE_TYPE, MessageSeverity, MessageType } from '../util/flags';
 import { allocatorOption, HostAllocator } from '../allocator/host-allocator';
-import { Device } from './device';
 import { PhysicalDevice } from './physical-device';
 import { checkConstruct, CONSTRUCT, VulkanObject } from './resource';
 import * as is from '../util/is';

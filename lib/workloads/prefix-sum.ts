@@ -11,7 +11,6 @@
 // Algorithm: scan each slice of `workgroupSize` elements and store slice totals; scan
 // the totals the same way, level by level, until one value (the grand total) is left;
 // then add each level's scanned totals back into the level below.
-import type { Buffer } from '../vulkan/buffer';
 import type { CommandPool } from '../vulkan/command-pool';
 import type { DescriptorSetLayout } from '../vulkan/descriptor';
 import type { Device } from '../vulkan/device';

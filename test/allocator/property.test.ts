@@ -59,15 +59,6 @@ const scopeArb = fc.integer({ min: 0, max: ALLOCATION_SCOPES.length - 1 });
 /** Which live block an operation acts on (taken modulo the number of live blocks). */
 const pickArb = fc.nat();
 
-type Op =
-  | { k: 'alloc'; size: number; alignLog: number; scope: number }
-  | { k: 'realloc'; pick: number; size: number; newAlignLog: number | null; scope: number }
-  | { k: 'free'; pick: number }
-  | { k: 'bogus'; pick: number; stale: boolean; offset: number; asRealloc: boolean }
-  | { k: 'offThread'; count: number; size: number; alignLog: number; frees: number[] }
-  | { k: 'burst'; n: number }
-  | { k: 'drain' };
-
 const allocOp = fc.record({ k: fc.constant('alloc' as const), size: sizeArb, alignLog: alignLogArb, scope: scopeArb });
 const reallocOp = (alignmentChanges: boolean) => fc.record({
   k: fc.constant('realloc' as const),

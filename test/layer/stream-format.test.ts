@@ -98,6 +98,6 @@ describe('the generated intercepts', () => {
     expect(body('vkCreateBuffer')).toMatch(/CallbacksFor\(pAllocator\)[\s\S]*CreateBuffer\(device, pCreateInfo, a, pBuffer\)[\s\S]*cmd\.Created\(s->objects, "Buffer"/);
     expect(body('vkDestroyBuffer')).toMatch(/Command cmd\(\d+, Handle\(buffer\), true\)[\s\S]*cmd\.Destroying\(s->objects, Handle\(buffer\), pAllocator\)[\s\S]*DestroyBuffer\(device, buffer, a\)/);
     expect(body('vkCreateComputePipelines')).toMatch(/for \(uint32_t i = 0; pPipelines && i < static_cast<uint32_t>\(createInfoCount\)/);
-    expect(body('vkCmdDispatch')).toMatch(/Command cmd\(\d+\);\n  s->next\.CmdDispatch\(commandBuffer, groupCountX, groupCountY, groupCountZ\);/);
+    expect(body('vkCmdDispatch')).toMatch(/Command cmd\(\d+\);\n {2}s->next\.CmdDispatch\(commandBuffer, groupCountX, groupCountY, groupCountZ\);/);
   });
 });

@@ -240,6 +240,7 @@ describe('trace file', () => {
   });
 
   const good = () => JSON.parse(JSON.stringify(encodeTrace(sampleAppTrace().data)));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the cases write malformed fields on purpose
   const cases: [string, (f: any) => unknown, RegExp][] = [
     ['another format', (f) => ({ ...f, format: 'perfetto' }), /^x\.json is not a vkalloc trace: expected "format": "vkalloc-trace" but found "perfetto"$/],
     ['another version', (f) => ({ ...f, version: 2 }), /^x\.json is a vkalloc trace of version 2; this vkalloc reads version 1 only$/],
