@@ -31,12 +31,12 @@ function foreignAddon(): string {
 }
 
 /** Runs `body` in a child Node process with `v` (vkalloc) and `foreign` loaded; returns what it printed as JSON. */
-function child(driver: string, body: string): { status: number | null; signal: string | null; result: any; stderr: string } {
+function child(driver: string, body: string, nodeFlags: string[] = []): { status: number | null; signal: string | null; result: any; stderr: string } {
   const script = `const v = require(${JSON.stringify(DIST)});\nconst foreign = require(${JSON.stringify(foreignAddon())});\n` +
     `const out = {};\n${body}\nprocess.stdout.write('\\n@@' + JSON.stringify(out));`;
   const env = driverEnv(driver);
   for (const name of ['VK_INSTANCE_LAYERS', 'VK_LOADER_LAYERS_ENABLE', 'VK_ADD_LAYER_PATH', 'VKALLOC_TRACE_FILE']) delete env[name];
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 60000 });
+  const r = spawnSync(process.execPath, [...nodeFlags, '-e', script], { encoding: 'utf8', env, timeout: 60000 });
   const at = r.stdout.lastIndexOf('\n@@');
   if (r.status !== 0 || at < 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}):\n${r.stdout}\n${r.stderr}`);
   return { status: r.status, signal: r.signal, result: JSON.parse(r.stdout.slice(at + 3)), stderr: r.stderr };
@@ -146,6 +146,27 @@ describeOnDrivers('attach(): a TypeScript policy under a foreign addon', (d) => 
     expect(r.objects).toBe(1);
     expect(r.liveCount).toBe(0);
     expect(r.detached).toBe(0);
+  });
+
+  test('the allocator outlives its last reference while objects made under it live, through detach and GC', () => {
+    const { result: r } = child(d.driver, `
+      const counting = new v.CountingPolicy(new v.AlignedHeaderPolicy());
+      (() => { v.attach(new v.HostAllocator(counting)); })();  // no reference kept by the program
+      global.gc();
+      out.instance = foreign.createInstance();
+      out.allocated = counting.counts.allocate;
+      out.detached = v.detach();
+      global.gc();
+      const frees = counting.counts.free;
+      foreign.destroyInstance();  // reaches the policy of the allocator nobody else holds
+      out.freedAtDestroy = counting.counts.free - frees;
+      out.remaining = v.attachedAllocators().length;
+    `, ['--expose-gc']);
+    expect(r.instance).toBe(0);
+    expect(r.allocated).toBeGreaterThan(0);
+    expect(r.detached).toBe(1);
+    expect(r.freedAtDestroy).toBeGreaterThan(0);
+    expect(r.remaining).toBe(0);
   });
 
   test('one allocator at a time; a process that exits with the foreign objects alive exits cleanly', () => {
