@@ -54,6 +54,8 @@ export type { AllocationRequest, FailurePlan } from './fault/failing-policy';
 export { sweep } from './fault/sweep';
 export type { PointResult, SweepOptions, SweepReport } from './fault/sweep';
 export type { SweepContext, SweepFunction } from './fault/sweep-targets';
+export { attach, attachedAllocators, detach } from './layer/attach';
+export type { AttachedAllocator } from './layer/attach';
 export { loadTrace, saveTrace, Trace } from './trace/trace';
 export type { CommandSpan, StillLiveBlock, TraceEvent, TraceLeak, TraceSummary } from './trace/trace';
 export type { TraceOptions } from './trace/recorder';

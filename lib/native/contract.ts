@@ -405,6 +405,18 @@ export declare function currentCommand(): string | null;
 export declare function instanceLayers(): { name: string; specVersion: number; implementationVersion: number; description: string }[];
 export declare function instanceExtensions(layer: string | null): { name: string; specVersion: number }[];
 
+/**
+ * In-process attach (native/bridge/attach.cc): loads the vkalloc layer from `libraryPath`
+ * (once per process), hands it `bridge`'s callbacks for every object created with a NULL
+ * pAllocator, holds `holder` while they are used, and sets `env` (name, value) for the
+ * loader until detachLayer().
+ */
+export declare function attachLayer(libraryPath: string, bridge: AllocatorBridge, holder: unknown[], env: [string, string][]): void;
+/** Detaches this environment's allocator; returns how many objects still use it (-1: none was attached). */
+export declare function detachLayer(): number;
+/** This environment's attached allocator and the detached ones objects still use. */
+export declare function layerAttachments(): { holder: unknown[]; attached: boolean; liveObjects: number }[];
+
 /** Registers the constructor native code uses to build VulkanError (message, result, code, command, cause). */
 export declare function setErrorFactory(factory: (result: number, code: string, command: string, cause: unknown) => Error): void;
 

@@ -2,6 +2,7 @@
 #include <napi.h>
 #include "bridge/addon_data.h"
 #include "bridge/allocator_bridge.h"
+#include "bridge/attach.h"
 #include "vulkan/buffer.h"
 #include "vulkan/command_pool.h"
 #include "bridge/chunk_source.h"
@@ -109,6 +110,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
+  exports.Set("attachLayer", Napi::Function::New<AttachLayer>(env, "attachLayer"));
+  exports.Set("detachLayer", Napi::Function::New<DetachLayer>(env, "detachLayer"));
+  exports.Set("layerAttachments", Napi::Function::New<LayerAttachments>(env, "layerAttachments"));
   exports.Set("boundary", Boundary(env));
   exports.Set("chunkStats", Napi::Function::New<ChunkStats>(env, "chunkStats"));
   exports.Set("liveObjects", Napi::Function::New<LiveObjects>(env, "liveObjects"));

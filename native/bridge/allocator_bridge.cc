@@ -1,4 +1,5 @@
 #include "bridge/allocator_bridge.h"
+#include "bridge/attach.h"
 #include <algorithm>
 #include "core/aligned_allocator.h"
 #include "bridge/js_number.h"
@@ -147,7 +148,8 @@ bool AllocatorBridge::CanCallJs() const {
 }
 
 const char* AllocatorBridge::CurrentCommand() const {
-  if (!data_->OnJsThread() || !data_->currentCommand) return kNoCommand;
+  // Outside vkalloc's commands: the one the vkalloc layer runs on this thread, if any (attach.cc).
+  if (!data_->OnJsThread() || !data_->currentCommand) return LayerCommand();
   return data_->currentCommand;
 }
 
@@ -343,6 +345,7 @@ void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocatio
 
 void AllocatorBridge::CheckContext(uintptr_t address, uint64_t size) {
   // The spec: only during a command, only on the thread that called it.
+  if (LayerCommand() != kNoCommand) return;  // inside a command on its own thread (attach.cc)
   if (data_->OnJsThread()) {
     if (!data_->currentCommand) {
       validator_->Report(Violation::OutsideCommand, kNoCommand, false, address, size,

@@ -30,6 +30,8 @@ struct ObjectRecord {
 
 class ObjectMap {
  public:
+  ObjectMap() = default;
+  ~ObjectMap();
   void Add(uint64_t handle, const VkAllocationCallbacks* callbacks);
   // The callbacks `handle` was created with, removing it; null when the layer did not see it made.
   const VkAllocationCallbacks* Take(uint64_t handle);

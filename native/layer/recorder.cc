@@ -21,6 +21,7 @@
 #include "layer/layer.h"
 #include "layer/stream_writer.h"
 #include "core/validator.h"
+#include "layer/vkalloc_attach.h"
 
 namespace vkalloc_layer {
 
@@ -47,6 +48,7 @@ struct ThreadState {
   int depth;
   uint32_t index;       // trace thread index, 0 = not yet announced
   uint32_t generation;  // the stream generation `index` was announced in
+  const VkallocAttachHooks* hooked;  // whose begin ran for the outermost command (attach)
 };
 thread_local ThreadState tls;
 
@@ -54,6 +56,7 @@ struct Source {
   VkAllocationCallbacks down;  // what drivers get; pUserData = this
   VkAllocationCallbacks app;   // the app's own (unused for the layer's)
   bool own;
+  std::atomic<int64_t> objects{0};  // live objects created with `down` (ObjectMap)
 };
 
 struct Global {
@@ -80,6 +83,10 @@ struct Global {
   Source own{};
   std::mutex sourcesMu;
   std::vector<std::unique_ptr<Source>> sources;
+  // In-process attach (vkalloc_attach.h): what NULL-pAllocator creates get instead of `own`,
+  // and who hears the commands. Both outlive every use (the attacher keeps them for good).
+  std::atomic<Source*> attached{nullptr};
+  std::atomic<const VkallocAttachHooks*> hooks{nullptr};
 };
 Global* g = nullptr;
 
@@ -538,22 +545,65 @@ void AfterDestroy(const char* what, uint64_t handle, bool lastInstance) {
 
 const void* OwnCallbacks() { return &g->own.down; }
 
-const VkAllocationCallbacks* CallbacksFor(const VkAllocationCallbacks* app) {
-  if (!app) return &g->own.down;
-  std::lock_guard<std::mutex> lock(g->sourcesMu);
-  for (const auto& s : g->sources) {
-    const VkAllocationCallbacks& a = s->app;
-    if (a.pUserData == app->pUserData && a.pfnAllocation == app->pfnAllocation && a.pfnReallocation == app->pfnReallocation &&
-        a.pfnFree == app->pfnFree && a.pfnInternalAllocation == app->pfnInternalAllocation &&
-        a.pfnInternalFree == app->pfnInternalFree)
-      return &s->down;
-  }
+namespace {
+
+bool SameCallbacks(const VkAllocationCallbacks& a, const VkAllocationCallbacks& b) {
+  return a.pUserData == b.pUserData && a.pfnAllocation == b.pfnAllocation && a.pfnReallocation == b.pfnReallocation &&
+         a.pfnFree == b.pfnFree && a.pfnInternalAllocation == b.pfnInternalAllocation && a.pfnInternalFree == b.pfnInternalFree;
+}
+
+// The wrapper of `app`, made on first use; with g->sourcesMu held.
+Source* WrapLocked(const VkAllocationCallbacks* app) {
+  for (const auto& s : g->sources)
+    if (SameCallbacks(s->app, *app)) return s.get();
   auto s = std::make_unique<Source>();
   s->app = *app;
   s->own = false;
   FillDown(s.get());
   g->sources.push_back(std::move(s));
-  return &g->sources.back()->down;
+  return g->sources.back().get();
+}
+
+// The layer's Source behind callbacks it handed down, or null.
+Source* SourceOf(const VkAllocationCallbacks* c) {
+  return c && c->pfnAllocation == &Allocate ? static_cast<Source*>(c->pUserData) : nullptr;
+}
+
+}  // namespace
+
+const VkAllocationCallbacks* CallbacksFor(const VkAllocationCallbacks* app) {
+  if (!app) {
+    Source* attached = g->attached.load(std::memory_order_acquire);
+    return attached ? &attached->down : &g->own.down;
+  }
+  std::lock_guard<std::mutex> lock(g->sourcesMu);
+  return &WrapLocked(app)->down;
+}
+
+int Attach(const VkAllocationCallbacks* callbacks, const VkallocAttachHooks* hooks) {
+  if (!callbacks || !hooks || hooks->version != VKALLOC_ATTACH_HOOKS_VERSION || !hooks->begin || !hooks->end)
+    return VKALLOC_ATTACH_VERSION_MISMATCH;
+  std::lock_guard<std::mutex> lock(g->sourcesMu);
+  if (g->attached.load(std::memory_order_relaxed)) return VKALLOC_ATTACH_BUSY;
+  Source* s = WrapLocked(callbacks);
+  g->hooks.store(hooks, std::memory_order_release);
+  g->attached.store(s, std::memory_order_release);
+  return 0;
+}
+
+void Detach() {
+  std::lock_guard<std::mutex> lock(g->sourcesMu);
+  // The hooks stay: objects made while attached are still served by the attacher's
+  // callbacks, which want their commands named.
+  g->attached.store(nullptr, std::memory_order_release);
+}
+
+uint64_t LiveObjects(const VkAllocationCallbacks* callbacks) {
+  if (!callbacks) return 0;
+  std::lock_guard<std::mutex> lock(g->sourcesMu);
+  for (const auto& s : g->sources)
+    if (SameCallbacks(s->app, *callbacks)) return static_cast<uint64_t>(s->objects.load());
+  return 0;
 }
 
 // ---- Command --------------------------------------------------------------------------------
@@ -562,6 +612,12 @@ Command::Command(unsigned id, uint64_t destroying, bool eager) {
   ThreadState& t = tls;
   pushed_ = t.depth < kMaxDepth;
   if (pushed_) t.frames[t.depth] = Frame{id, false, destroying, 0};
+  if (t.depth == 0) {
+    // An attacher hears the outermost command of each thread (its callbacks name it).
+    const VkallocAttachHooks* h = g->hooks.load(std::memory_order_acquire);
+    t.hooked = h;
+    if (h) h->begin(h->user, kCommandNames[id]);
+  }
   if (t.depth++ == 0 && g->checking) g->running.fetch_add(1, std::memory_order_relaxed);
   // After a refusal every command is announced, so a crash shows the command it died in.
   if ((eager || g->refused.load(std::memory_order_relaxed) > 0) && g->tracing) {
@@ -582,6 +638,11 @@ Command::~Command() {
     }
   }
   if (--t.depth == 0 && g->checking) g->running.fetch_sub(1, std::memory_order_relaxed);
+  if (t.depth == 0 && t.hooked) {
+    const VkallocAttachHooks* h = t.hooked;
+    t.hooked = nullptr;
+    h->end(h->user, kCommandNames[t.frames[0].id], result_);
+  }
 }
 
 void Command::Created(ObjectMap& objects, const char* type, uint64_t handle, uint64_t parent,
@@ -608,7 +669,16 @@ const VkAllocationCallbacks* Command::Destroying(ObjectMap& objects, uint64_t ha
 
 void ObjectMap::Add(uint64_t handle, const VkAllocationCallbacks* callbacks) {
   std::lock_guard<std::mutex> lock(mu_);
-  objects_[handle] = ObjectRecord{callbacks};
+  ObjectRecord& r = objects_[handle];
+  if (Source* old = SourceOf(r.callbacks)) old->objects--;  // a handle reused without a destroy the layer saw
+  r.callbacks = callbacks;
+  if (Source* s = SourceOf(callbacks)) s->objects++;
+}
+
+ObjectMap::~ObjectMap() {
+  // A destroyed parent takes the children the app never destroyed with it.
+  for (auto& [handle, r] : objects_)
+    if (Source* s = SourceOf(r.callbacks)) s->objects--;
 }
 
 const VkAllocationCallbacks* ObjectMap::Take(uint64_t handle) {
@@ -616,6 +686,7 @@ const VkAllocationCallbacks* ObjectMap::Take(uint64_t handle) {
   auto it = objects_.find(handle);
   if (it == objects_.end()) return nullptr;
   const VkAllocationCallbacks* c = it->second.callbacks;
+  if (Source* s = SourceOf(c)) s->objects--;
   objects_.erase(it);
   return c;
 }

@@ -16,6 +16,7 @@
 //                        written to the trace as V lines.
 #pragma once
 #include <cstdint>
+#include "layer/vkalloc_attach.h"
 
 namespace vkalloc_layer {
 
@@ -28,5 +29,9 @@ void Meta(const char* key, const char* value);
 void AfterDestroy(const char* what, uint64_t handle, bool lastInstance);
 // The layer's own callbacks (the native aligned allocator, recorded).
 const void* OwnCallbacks();
+// In-process attach (vkalloc_attach.h; exported by attach.cc).
+int Attach(const VkAllocationCallbacks* callbacks, const VkallocAttachHooks* hooks);
+void Detach();
+uint64_t LiveObjects(const VkAllocationCallbacks* callbacks);
 
 }  // namespace vkalloc_layer
