@@ -14,6 +14,7 @@
 // objects still alive it is orphaned: the memory they use is left allocated, later
 // allocations are served natively, frees ignored, reallocations refused.
 #include "bridge/attach.h"
+#include "bridge/chunk_source.h"
 #include <dlfcn.h>
 #include <atomic>
 #include <cstdlib>
@@ -221,7 +222,7 @@ void Teardown(void* arg) {
       Block b;
       if (block.owner == Owner::Native) bridge->Registry().Remove(reinterpret_cast<void*>(address), kNoCommand, &b);
     }
-    a->data->chunks.clear();
+    AbandonAllChunks(a->data);
   }
   for (auto& slot : l.slots)
     if (slot.load() == a) slot.store(nullptr, std::memory_order_release);

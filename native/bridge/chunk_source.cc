@@ -174,6 +174,18 @@ void Sweep(napi_env env, ChunkTable& table) {
 
 }  // namespace
 
+// Forgets every live chunk without freeing its memory: objects of another addon made
+// under attach() (bridge/attach.cc) still use it while the environment goes away.
+void AbandonAllChunks(AddonData* data) {
+  if (!data->chunks) return;
+  for (auto& [memory, record] : data->chunks->live) {
+    DropWeak(data->env, record);
+    if (record->collected) delete record;
+    else record->released = true;  // its finalizer deletes it, if it ever runs
+  }
+  data->chunks->live.clear();
+}
+
 void FreeAllChunks(AddonData* data) {
   if (!data->chunks) return;
   ChunkTable& table = *data->chunks;

@@ -20,6 +20,8 @@ Napi::Value ChunkStats(const Napi::CallbackInfo& info);
 
 struct AddonData;
 // At teardown, after every Vulkan object is destroyed: frees every chunk.
+// Forgets the live chunks without freeing them (memory still in use as the env goes).
+void AbandonAllChunks(AddonData* data);
 void FreeAllChunks(AddonData* data);
 
 // This environment's live chunks, shared with their finalizers (chunk_source.cc).
