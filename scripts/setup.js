@@ -25,8 +25,9 @@ const DEBIAN_PACKAGES = [
   'cmake', 'g++', 'make',
 ];
 
-// Only for tests: headless Chromium, which the HTML report test drives (playwright-core).
-const TEST_DEBIAN_PACKAGES = ['chromium'];
+// Only for tests: headless Chromium, which the HTML report test drives (playwright-core);
+// clang-format: npm test's lint step checks native/ against .clang-format.
+const TEST_DEBIAN_PACKAGES = ['chromium', 'clang-format'];
 
 // SwiftShader (a CPU Vulkan implementation) ships inside Debian's chromium-common.
 const SWIFTSHADER_DIR = path.join(ROOT, '.cache', 'swiftshader');
