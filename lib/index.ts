@@ -62,6 +62,22 @@ export type { TraceOptions } from './trace/recorder';
 export { EVENT_FLAGS, EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION } from './trace/format';
 export type { EventKind, TraceData, TraceObject } from './trace/format';
 
+// Types (and tables) that the API above names in its signatures.
+export type { AlignedHeaderPolicyOptions, AlignedHeaderPolicyStats } from './allocator/aligned-header-policy';
+export type { ChunkHeap, ChunkHeapStats, HeapChunk } from './allocator/chunk-heap';
+export type { CallCounts, CommandSummary, LeakRule, LiveSeries, ObjectSummary, ScopeSummary, TraceBlock } from './trace/trace';
+export type { ChromeTrace, ChromeTraceEvent } from './trace/chrome';
+export { DEVICE_TYPES, IMAGE_TILING } from './util/flags';
+export type { DriverSelection } from './vulkan/driver';
+export type {
+  LoaderStatus, NativeAllocatorStats, NativeCallCounts, NativeCommandStats, NativeLimits, NativeLiveBlock, NativeScopeStats, NativeValidationMessage,
+} from './native/contract';
+export { SCOPE_NAMES, VIOLATION_NAMES } from './native/boundary';
+export type { ScopeName } from './native/boundary';
+export type { NativeResource, VulkanObject } from './vulkan/resource';
+export type { ResolvedBinding } from './vulkan/descriptor';
+export type { ResolvedRange } from './vulkan/pipeline';
+
 // Moved to subpath exports; kept here for one release. Import them from
 // 'vkalloc/report' and 'vkalloc/workloads' instead (docs/api.md, "Deprecated names").
 export {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run lint`: ESLint over the TypeScript and scripts (eslint.config.mjs), and
-// clang-format's check of native/ (.clang-format; generated code excluded). Exit 1 on
-// any finding. `npm run lint -- --fix` rewrites what both tools can.
+// `npm run lint`: ESLint over the TypeScript and scripts (eslint.config.mjs),
+// clang-format's check of native/ (.clang-format; generated code excluded), and the
+// API reference's doc comments (typedoc, warnings are errors; `npm run docs` writes
+// it to build/api-reference). Exit 1 on any finding. `npm run lint -- --fix` rewrites
+// what ESLint and clang-format can.
 'use strict';
 
 const childProcess = require('child_process');
@@ -26,5 +28,8 @@ const sources = listed.stdout.split('\n').filter((f) => f && !f.includes('/gener
 const formatOk = sources.length === 0 ||
   run('clang-format', [...(fix ? ['-i'] : ['--dry-run', '--Werror']), '--style=file', ...sources]);
 
-process.stdout.write(`lint: eslint ${eslintOk ? 'clean' : 'FAILED'}, clang-format ${formatOk ? 'clean' : 'FAILED'} (${sources.length} native files)\n`);
-process.exitCode = eslintOk && formatOk ? 0 : 1;
+const docsOk = run(path.join(ROOT, 'node_modules', '.bin', 'typedoc'), ['--emit', 'none', '--logLevel', 'Warn']);
+
+const word = (ok) => (ok ? 'clean' : 'FAILED');
+process.stdout.write(`lint: eslint ${word(eslintOk)}, clang-format ${word(formatOk)} (${sources.length} native files), typedoc ${word(docsOk)}\n`);
+process.exitCode = eslintOk && formatOk && docsOk ? 0 : 1;

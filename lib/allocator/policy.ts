@@ -2,7 +2,7 @@
 // allocation callback that arrives on the JS thread. Addresses are plain numbers
 // (exact below 2^53, which covers every user-space address on 64-bit Linux).
 
-import type { ScopeName } from '../native/contract';
+import type { ScopeName } from '../native/boundary';
 import { SCOPE_NAMES } from '../native/boundary';
 
 export type AllocationScope = ScopeName;

@@ -3,7 +3,8 @@
 // which checks input before it crosses into C++. Declarations only: no code.
 
 /** VkSystemAllocationScope, by name (index = Vulkan's enum value). */
-export type ScopeName = import('./boundary').ScopeName;
+import type { ScopeName } from './boundary';
+export type { ScopeName };
 
 export interface NativeScopeStats {
   allocations: number;

@@ -25,7 +25,7 @@ export interface DescriptorSetLayoutOptions {
   bindings: DescriptorBinding[];
 }
 
-type ResolvedBinding = Required<Omit<DescriptorBinding, 'stages'>> & { stages: number };
+export type ResolvedBinding = Required<Omit<DescriptorBinding, 'stages'>> & { stages: number };
 
 const DESCRIPTOR_TYPES = Object.keys(DESCRIPTOR_TYPE) as DescriptorType[];
 const isBufferType = (t: DescriptorType) => t !== 'storage-image';

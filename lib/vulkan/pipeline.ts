@@ -24,7 +24,7 @@ export interface PipelineLayoutOptions {
   pushConstantRanges?: PushConstantRange[];
 }
 
-type ResolvedRange = { stages: number; offset: number; size: number };
+export type ResolvedRange = { stages: number; offset: number; size: number };
 
 export class PipelineLayout extends VulkanObject<Native.PipelineLayout> {
   readonly device: Device;

@@ -7,7 +7,7 @@
 // (newest first), each with the allocator it was created with; destroy() is
 // idempotent; objects never destroyed are destroyed when the process or worker exits.
 
-interface NativeResource {
+export interface NativeResource {
   readonly destroyed: boolean;
   destroy(): void;
 }
