@@ -97,4 +97,3 @@ export {
 export type { PrefixSumOptions, PrefixSumResult, ShaderName } from './workloads';
 /** @deprecated the built-in sweep targets are named by string in sweep() */
 export { SWEEP_TARGETS } from './fault/sweep-targets';
-

@@ -80,4 +80,3 @@ export class RetainingChunkSource implements ChunkSource {
     this.#retained = 0;
   }
 }
-

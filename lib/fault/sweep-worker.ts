@@ -80,7 +80,7 @@ class PointPolicy extends ForwardingPolicy {
 
 function load(target: WorkerJob['target']): SweepFunction {
   if (typeof target === 'string') return SWEEP_TARGETS[target];
-   
+
   const mod = require(target.script);
   const fn = target.export ? mod[target.export] : typeof mod === 'function' ? mod : mod.default ?? mod.run;
   if (typeof fn !== 'function') throw new TypeError(`${target.script} exports no function${target.export ? ` named ${target.export}` : ''} to sweep`);

@@ -5,7 +5,6 @@ import { checkBoundary } from './boundary';
 import { VulkanError } from './errors';
 import { PACKAGE_ROOT } from './paths';
 
- 
 const nodeGypBuild: (root: string) => unknown = require('node-gyp-build');
 
 const native = loadAddon();

@@ -182,8 +182,8 @@ export declare class PhysicalDevice {
   memoryProperties(): { memoryTypes: NativeMemoryType[]; memoryHeaps: NativeMemoryHeap[] };
   queueFamilies(): NativeQueueFamily[];
   createDevice(info: { queues: { family: number; priorities: number[] }[]; extensions: string[];
-                       features?: { timelineSemaphore: boolean } },
-               allocator: AllocatorBridge | null): Device;
+    features?: { timelineSemaphore: boolean } },
+    allocator: AllocatorBridge | null): Device;
   features(): { timelineSemaphore: boolean };
   /** vkGetPhysicalDeviceFormatProperties (VkFormatFeatureFlags masks). */
   formatProperties(format: number): { linearTilingFeatures: number; optimalTilingFeatures: number; bufferFeatures: number };
@@ -204,11 +204,11 @@ export declare class Device {
   /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
   createShaderModule(info: { code: Uint32Array | Uint8Array }, allocator: AllocatorBridge | null): ShaderModule;
   createDescriptorSetLayout(info: { bindings: { binding: number; type: number; count: number; stages: number }[] },
-                            allocator: AllocatorBridge | null): DescriptorSetLayout;
+    allocator: AllocatorBridge | null): DescriptorSetLayout;
   createDescriptorPool(info: { maxSets: number; sizes: { type: number; count: number }[]; flags: number },
-                       allocator: AllocatorBridge | null): DescriptorPool;
+    allocator: AllocatorBridge | null): DescriptorPool;
   createPipelineLayout(info: { setLayouts: DescriptorSetLayout[]; pushConstantRanges: { stages: number; offset: number; size: number }[] },
-                       allocator: AllocatorBridge | null): PipelineLayout;
+    allocator: AllocatorBridge | null): PipelineLayout;
   createPipelineCache(info: { initialData: Uint8Array | null }, allocator: AllocatorBridge | null): PipelineCache;
   /** One compute pipeline (vkCreateComputePipelines with a count of 1). */
   createComputePipeline(info: {
@@ -217,7 +217,7 @@ export declare class Device {
   }, allocator: AllocatorBridge | null): Pipeline;
   /** A 2D image, one mip level and layer, initial layout UNDEFINED; `flags`: VkImageCreateFlags. */
   createImage(info: { format: number; width: number; height: number; usage: number; tiling: number; flags: number },
-              allocator: AllocatorBridge | null): Image;
+    allocator: AllocatorBridge | null): Image;
   destroy(): void;
 }
 
@@ -309,9 +309,9 @@ export declare class CommandBuffer {
   copyBufferToImage(buffer: Buffer, image: Image, layout: number, regions: NativeImageRegion[]): void;
   copyImageToBuffer(image: Image, layout: number, buffer: Buffer, regions: NativeImageRegion[]): void;
   pipelineBarrier(srcStages: number, dstStages: number,
-                  memory: { srcAccess: number; dstAccess: number }[],
-                  buffers: { buffer: Buffer; srcAccess: number; dstAccess: number; offset: number; size: number }[],
-                  images: { image: Image; srcAccess: number; dstAccess: number; oldLayout: number; newLayout: number }[]): void;
+    memory: { srcAccess: number; dstAccess: number }[],
+    buffers: { buffer: Buffer; srcAccess: number; dstAccess: number; offset: number; size: number }[],
+    images: { image: Image; srcAccess: number; dstAccess: number; oldLayout: number; newLayout: number }[]): void;
   bindPipeline(pipeline: Pipeline): void;
   bindDescriptorSets(layout: PipelineLayout, firstSet: number, sets: DescriptorSet[], dynamicOffsets: number[]): void;
   pushConstants(layout: PipelineLayout, stages: number, offset: number, data: Uint8Array): void;
@@ -468,4 +468,3 @@ export declare const boundary: {
   scopeNames: string[];
   violationNames: string[];
 };
-

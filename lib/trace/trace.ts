@@ -484,8 +484,15 @@ function replay(data: TraceData): Replay {
 
     if (kind === KIND['internal-allocate'] || kind === KIND['internal-free']) {
       const allocate = kind === KIND['internal-allocate'];
-      if (allocate) { c.internalAllocations++; scope.internalAllocations++; scope.internalBytes += data.size[i]; }
-      else { c.internalFrees++; scope.internalFrees++; scope.internalBytes -= data.size[i]; }
+      if (allocate) {
+        c.internalAllocations++;
+        scope.internalAllocations++;
+        scope.internalBytes += data.size[i];
+      } else {
+        c.internalFrees++;
+        scope.internalFrees++;
+        scope.internalBytes -= data.size[i];
+      }
       continue;
     }
     if (failed) {

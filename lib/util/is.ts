@@ -23,7 +23,7 @@ export function fail(kind: 'type' | 'range', expected: string, name: string, val
 export function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const expected =
     min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer'
-    : min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer'
+      : min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer'
     : `an integer between ${min} and ${max}`;
   if (typeof value !== 'number') fail('type', expected, name, value);
   if (!Number.isInteger(value) || value < min || value > max) fail('range', expected, name, value);

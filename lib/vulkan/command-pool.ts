@@ -25,7 +25,7 @@ export class CommandPool extends VulkanObject<Native.CommandPool> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.CommandPool, device: Device, allocator: HostAllocator | null, queueFamily: number,
-              flags: number) {
+    flags: number) {
     checkConstruct(token, 'CommandPool');
     super(handle);
     this.device = device;

@@ -37,7 +37,7 @@ export class DescriptorSetLayout extends VulkanObject<Native.DescriptorSetLayout
 
   /** @internal */
   constructor(token: unknown, handle: Native.DescriptorSetLayout, device: Device, allocator: HostAllocator | null,
-              bindings: ResolvedBinding[]) {
+    bindings: ResolvedBinding[]) {
     checkConstruct(token, 'DescriptorSetLayout');
     super(handle);
     this.device = device;
@@ -96,7 +96,7 @@ export class DescriptorPool extends VulkanObject<Native.DescriptorPool> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.DescriptorPool, device: Device, allocator: HostAllocator | null, maxSets: number,
-              flags: number) {
+    flags: number) {
     checkConstruct(token, 'DescriptorPool');
     super(handle);
     this.device = device;

@@ -35,7 +35,7 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.Device, physicalDevice: PhysicalDevice, allocator: HostAllocator | null,
-              queues: { family: number; priorities: number[] }[], features: DeviceFeatures = { timelineSemaphore: false }) {
+    queues: { family: number; priorities: number[] }[], features: DeviceFeatures = { timelineSemaphore: false }) {
     checkConstruct(token, 'Device');
     super(handle);
     this.physicalDevice = physicalDevice;

@@ -38,7 +38,7 @@ export class Image extends VulkanObject<Native.Image> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.Image, device: Device, allocator: HostAllocator | null,
-              info: { format: Format; width: number; height: number; usage: number; flags: number }) {
+    info: { format: Format; width: number; height: number; usage: number; flags: number }) {
     checkConstruct(token, 'Image');
     super(handle);
     this.device = device;

@@ -43,7 +43,6 @@ export type ValidationMessage = Native.NativeValidationMessage;
 export const VALIDATION_LAYER = 'VK_LAYER_KHRONOS_validation';
 const DEBUG_UTILS = 'VK_EXT_debug_utils';
 
-
 export interface AllocatorOptions {
   /** Omitted or null: the driver's own allocator (Vulkan's pAllocator = NULL). */
   allocator?: HostAllocator | null;
@@ -131,7 +130,7 @@ export class Instance extends VulkanObject<Native.Instance> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.Instance, allocator: HostAllocator | null, selection: DriverSelection, apiVersion: number,
-              validation: ResolvedValidation | null = null) {
+    validation: ResolvedValidation | null = null) {
     checkConstruct(token, 'Instance');
     super(handle);
     this.allocator = allocator;

@@ -16,7 +16,7 @@ export class DeviceMemory extends VulkanObject<Native.DeviceMemory> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.DeviceMemory, device: Device, allocator: HostAllocator | null, size: number,
-              memoryType: MemoryType) {
+    memoryType: MemoryType) {
     checkConstruct(token, 'DeviceMemory');
     super(handle);
     this.device = device;

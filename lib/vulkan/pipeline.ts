@@ -34,7 +34,7 @@ export class PipelineLayout extends VulkanObject<Native.PipelineLayout> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.PipelineLayout, device: Device, allocator: HostAllocator | null,
-              setLayouts: DescriptorSetLayout[], ranges: ResolvedRange[]) {
+    setLayouts: DescriptorSetLayout[], ranges: ResolvedRange[]) {
     checkConstruct(token, 'PipelineLayout');
     super(handle);
     this.device = device;
@@ -165,7 +165,7 @@ export class ComputePipeline extends VulkanObject<Native.Pipeline> {
 
   /** @internal */
   constructor(token: unknown, handle: Native.Pipeline, device: Device, allocator: HostAllocator | null, layout: PipelineLayout,
-              entryPoint: string) {
+    entryPoint: string) {
     checkConstruct(token, 'ComputePipeline');
     super(handle);
     this.device = device;

@@ -51,7 +51,7 @@ export function prefixSumOnCpu(input: Uint32Array): Uint32Array {
 
 /** A bound buffer with its own memory, of a type that has `required` and preferably `preferred`. */
 function boundBuffer(device: Device, size: number, usage: Parameters<Device['createBuffer']>[0]['usage'],
-                     required: MemoryProperty[], preferred: MemoryProperty[], allocator: HostAllocator | null) {
+  required: MemoryProperty[], preferred: MemoryProperty[], allocator: HostAllocator | null) {
   const buffer = device.createBuffer({ size, usage }, { allocator });
   const req = buffer.memoryRequirements;
   const memoryType = device.physicalDevice.findMemoryType(req.memoryTypeBits, required, preferred);
@@ -228,4 +228,3 @@ export function download(memory: DeviceMemory, count: number): Uint32Array {
   memory.unmap();
   return copy;
 }
-

@@ -108,4 +108,3 @@ describe('the deprecated option name', () => {
     expect(() => new HostAllocator(undefined, { validation: { throw: 1 as unknown as boolean } })).toThrow(/validation\.throw/);
   });
 });
-

@@ -11,7 +11,7 @@ import { DRIVERS } from '../helpers/drivers';
 
 interface SoakSpec { workload: string; driver: string; mode: 'null' | 'ts'; warmup: number; rounds: number; per: number; turn?: boolean }
 interface SoakResult extends SoakSpec { rss: number[]; msPerStep: number }
- 
+
 const { soak, growth } = require(path.join(__dirname, '..', '..', 'scripts', 'soak.js')) as {
   soak(spec: SoakSpec): Promise<SoakResult>;
   growth(result: SoakResult): { grew: number; spread: number };

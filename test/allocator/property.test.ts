@@ -311,7 +311,6 @@ const MODES: Mode[] = [
   },
 ];
 
-
 describe.each(MODES)('the bridge\'s VkAllocationCallbacks with $name: random driver call sequences', (mode) => {
   const ops = fc.array(
     fc.oneof(

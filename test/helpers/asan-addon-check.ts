@@ -30,7 +30,7 @@ type Spawner = (file: string, ...rest: unknown[]) => unknown;
 
 if (expected) {
   // The module object itself (an `import * as` would be a copy): playwright's spawn goes through it.
-   
+
   const cp: Record<string | symbol, unknown> = require('child_process');
   if (!cp[PATCHED]) {
     cp[PATCHED] = true;

@@ -14,7 +14,7 @@ export { download, upload };
 
 /** A buffer with memory of its own: `host` (mappable, preferably coherent and cached) or device-local when there is some. */
 export function makeBuffer(device: Device, size: number, usage: BufferOptions['usage'], where: 'host' | 'device',
-                           allocator: HostAllocator | null = null): { buffer: Buffer; memory: DeviceMemory } {
+  allocator: HostAllocator | null = null): { buffer: Buffer; memory: DeviceMemory } {
   const buffer = device.createBuffer({ size, usage }, { allocator });
   const req = buffer.memoryRequirements;
   const [required, preferred]: MemoryProperty[][] = where === 'host'

@@ -31,7 +31,10 @@ function foreignAddon(): string {
 }
 
 /** Runs `body` in a child Node process with `v` (vkalloc) and `foreign` loaded; returns what it printed as JSON. */
-function child(driver: string, body: string, nodeFlags: string[] = []): { status: number | null; signal: string | null; result: any; stderr: string } {
+// `result` is whatever JSON the child printed; each test reads the fields it set.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ChildResult = { status: number | null; signal: string | null; result: any; stderr: string };
+function child(driver: string, body: string, nodeFlags: string[] = []): ChildResult {
   const script = `const v = require(${JSON.stringify(DIST)});\nconst foreign = require(${JSON.stringify(foreignAddon())});\n` +
     `const out = {};\n${body}\nprocess.stdout.write('\\n@@' + JSON.stringify(out));`;
   const env = driverEnv(driver);

@@ -62,7 +62,9 @@ describeOnDrivers('compute objects', ({ driver }) => {
       }],
       ['DescriptorPool + 2 sets', (own) => {
         const pool = device.createDescriptorPool({ maxSets: 2, sizes: { 'storage-buffer': 4 } }, { allocator: own });
-        for (const set of pool.allocateSets([setLayout, setLayout])) set.update([{ binding: 0, buffers: [storage.buffer] }, { binding: 1, buffers: [storage.buffer] }]);
+        for (const set of pool.allocateSets([setLayout, setLayout])) {
+          set.update([{ binding: 0, buffers: [storage.buffer] }, { binding: 1, buffers: [storage.buffer] }]);
+        }
         return pool;
       }],
       ['Buffer', (own) => device.createBuffer({ size: 4096, usage: ['storage'] }, { allocator: own })],

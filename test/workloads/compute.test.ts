@@ -111,7 +111,8 @@ describeOnDrivers('compute', ({ driver }) => {
     });
     const expected = src.map((v) => (Math.imul(Math.imul(v, v), 2654435761) + 12345 - 3) >>> 0);
     expect(firstMismatch(download(output.memory, count), expected)).toBeNull();
-    for (const o of [commandPool, pool, output.buffer, output.memory, input.buffer, input.memory, uniform.buffer, uniform.memory, pipeline, layout, setLayout]) o.destroy();
+    const objects = [commandPool, pool, output.buffer, output.memory, input.buffer, input.memory, uniform.buffer, uniform.memory, pipeline, layout, setLayout];
+    for (const o of objects) o.destroy();
   });
 
   test('storage image: a shader writes an r32-uint image, copied back to a buffer texel for texel', () => {

@@ -6,7 +6,6 @@ import * as path from 'path';
 import { parseSpirv } from '../../lib/vulkan/shader-module';
 import { loadShader, SHADER_NAMES } from '../../lib/workloads/shaders';
 
- 
 const build = require(path.join(__dirname, '..', '..', 'shaders', 'build.js')) as {
   shaders(): { name: string }[];
   compilerVersion(): string | null;
