@@ -23,7 +23,7 @@ if (mode === 'record') {
 } else if (mode === 'export') {
   const trace = v.loadTrace(file);
   // The streamed writer where there is one (what `vkalloc report --chrome` uses), else the object.
-  if (typeof v.writeChromeTrace === 'function') v.writeChromeTrace(trace, arg);
+  if (typeof trace.writeChromeTrace === 'function') trace.writeChromeTrace(arg);
   else fs.writeFileSync(arg, JSON.stringify(trace.toChromeTrace()));
 } else {
   console.error('usage: trace-export.js record FILE N | export FILE OUT');
