@@ -127,24 +127,29 @@ function headEvents(trace: Trace, objectName: (id: number) => string | null): Ch
   return events;
 }
 
-/** Appends text to a file a megabyte at a time. */
+/** Appends text to a file a megabyte at a time (written as UTF-8 into one reused buffer). */
 class Sink {
   #fd: number;
-  #parts: string[] = [];
-  #length = 0;
+  #buffer = Buffer.allocUnsafe(4 << 20);
+  #used = 0;
   constructor(path: string) {
     this.#fd = fs.openSync(path, 'w');
   }
   write(text: string): void {
-    this.#parts.push(text);
-    this.#length += text.length;
-    if (this.#length >= 1 << 20) this.flush();
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    if (this.#used + 3 * text.length > this.#buffer.length) {
+      this.flush();
+      if (3 * text.length > this.#buffer.length) {
+        fs.writeSync(this.#fd, text);
+        return;
+      }
+    }
+    this.#used += this.#buffer.write(text, this.#used, 'utf8');
   }
   flush(): void {
-    if (this.#parts.length === 0) return;
-    fs.writeSync(this.#fd, this.#parts.join(''));
-    this.#parts = [];
-    this.#length = 0;
+    let at = 0;
+    while (at < this.#used) at += fs.writeSync(this.#fd, this.#buffer, at, this.#used - at);
+    this.#used = 0;
   }
   close(): void {
     try {
@@ -231,17 +236,27 @@ export function writeChromeTrace(trace: Trace, path: string): void {
         if (kind === KIND_REALLOCATE) args += `,"oldAddress":${hex(d.oldAddress[i])},"oldSize":${ended ? ended.size : null}`;
       }
       if ((d.flags[i] & EVENT_FLAGS.failed) !== 0) args += ',"failed":true';
-      put(`${kindHead[kind]}${JS_TID + thread},"ts":${us(d.time[i])},"args":{"seq":${d.seq[i]},"command":${command}${args}}}`);
+      put(`${kindHead[kind]}${JS_TID + thread},"ts":${usText(d.time[i])},"args":{"seq":${d.seq[i]},"command":${command}${args}}}`);
     }
 
     const series = trace.liveSeries();
     const columns = ALLOCATION_SCOPES.map((s) => series.scopes[s]);
     const keys = scopes.map((s) => `${s}:`);
     const head = `{"name":${JSON.stringify(LIVE_BYTES_COUNTER)},"ph":"C","pid":${PID},"ts":`;
+    // One scope changes per event: the others' text is kept from the event before.
+    const last = columns.map(() => NaN);
+    const text = columns.map(() => '');
     for (let j = 0; j < series.time.length; j++) {
       let args = '';
-      for (let k = 0; k < columns.length; k++) args += `${k ? ',' : ''}${keys[k]}${columns[k][j]}`;
-      put(`${head}${us(series.time[j])},"args":{${args}}}`);
+      for (let k = 0; k < columns.length; k++) {
+        const value = columns[k][j];
+        if (value !== last[k] || Object.is(value, -0)) {
+          last[k] = value;
+          text[k] = `${k ? ',' : ''}${keys[k]}${JSON.stringify(value)}`;
+        }
+        args += text[k];
+      }
+      put(`${head}${usText(series.time[j])},"args":{${args}}}`);
     }
 
     const metadata = { ...trace.meta, format: 'vkalloc-chrome-trace', version: 1, events: trace.count, dropped: trace.dropped };
@@ -249,6 +264,24 @@ export function writeChromeTrace(trace: Trace, path: string): void {
   } finally {
     sink.close();
   }
+}
+
+/**
+ * JSON's text of ns / 1000, made from the integer (the shortest decimal that reads
+ * back as ns / 1000 is the exact one, at most 3 decimals, below 2^53 / 1000 µs):
+ * V8's shortest-decimal search for every timestamp cost most of the export.
+ */
+function usText(ns: number): string {
+  if (!(Number.isSafeInteger(ns) && ns >= 0 && ns < 1e15)) return JSON.stringify(us(ns));
+  const whole = Math.floor(ns / 1000);
+  let frac = ns - whole * 1000;
+  if (frac === 0) return `${whole}`;
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  return `${whole}.${String(frac).padStart(digits, '0')}`;
 }
 
 /** Event indices in seq order (as Trace.events() visits them). */
