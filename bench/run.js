@@ -1,22 +1,34 @@
 #!/usr/bin/env node
 // `npm run bench`: the bridge's cost, measured as ratios taken side by side in one
-// run (variants interleaved within each round, medians over rounds), so that they
-// hold on a noisy machine, and the RSS growth of device cycles (in child processes).
-// Prints a table and writes bench/results.json.
+// run (variants interleaved within each round, in rotating order), each printed with
+// its spread across rounds (min / median / max of the per-round ratios): a target is
+// met only when it holds across the spread (the worst round), so that noise is not
+// taken for a gain or a regression. Measures: callback round trips, whole commands
+// on lavapipe and SwiftShader, device-cycle RSS (child processes), policy memory,
+// the fault-injection sweep against the CTS procedure in C (bench/sweep-cts.c, built
+// with cc), and trace export (bench/trace-export.js, child processes).
+// Prints a table and writes bench/results.json. `--quick`: fewer pairs and rounds.
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawnSync } = require('child_process');
 const v = require('../dist/index.js');
 const native = require('../dist/native/binding.js').default;
 const { bridgeOf } = require('../dist/allocator/host-allocator.js');
+const { findLavapipe, findSwiftshader } = require('../dist/vulkan/driver.js');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 15);
 const quick = process.argv.includes('--quick');
+const ROUNDS = Number(process.env.BENCH_ROUNDS || (quick ? 5 : 15));
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** min / median / max of samples. */
+function spread(xs) {
+  return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
 }
 
 /** Runs each variant once per round, in rotating order, after one warm-up round; the samples. */
@@ -33,18 +45,12 @@ function interleaveSamples(variants, rounds) {
   return samples;
 }
 
-/** interleaveSamples, reduced to each variant's median. */
-function interleave(variants, rounds) {
-  const samples = interleaveSamples(variants, rounds);
-  return Object.fromEntries(Object.keys(samples).map((k) => [k, median(samples[k])]));
+/** The spread of the per-round ratios a[i] / b[i] of two variants measured in the same rounds. */
+function ratioSpread(a, b) {
+  return spread(a.map((x, i) => x / b[i]));
 }
 
-/** Per-round ratios a/b of two variants' samples: median and the range of the middle half. */
-function ratioSpread(a, b) {
-  const r = a.map((x, i) => x / b[i]).sort((x, y) => x - y);
-  const q = (f) => r[Math.min(r.length - 1, Math.floor(f * r.length))];
-  return { median: median(r), q1: q(0.25), q3: q(0.75) };
-}
+const medians = (samples) => Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
 
 // ---- 1. callback round trips through the real function pointers ----------------
 
@@ -68,57 +74,67 @@ const traced = (mode) => {
   tracedAllocator.stopTrace();
   return perCall(ns);
 };
-const pairs = interleave({
-  'TypeScript AlignedHeaderPolicy': () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'pairs')),
-  'TypeScript policy, tracing on': () => traced('pairs'),
-  'C++ aligned allocator (NATIVE_POLICY)': () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'pairs')),
-  'posix_memalign + free, no callbacks': () => perCall(native.__testDriver.bench(null, sizes, alignments, 'malloc')),
+const TS = 'TypeScript AlignedHeaderPolicy';
+const TRACED = 'TypeScript policy, tracing on';
+const CPP = 'C++ aligned allocator (NATIVE_POLICY)';
+const MALLOC = 'posix_memalign + free, no callbacks';
+const pairSamples = interleaveSamples({
+  [TS]: () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'pairs')),
+  [TRACED]: () => traced('pairs'),
+  [CPP]: () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'pairs')),
+  [MALLOC]: () => perCall(native.__testDriver.bench(null, sizes, alignments, 'malloc')),
 }, ROUNDS);
-const reallocs = interleave({
-  'TypeScript AlignedHeaderPolicy': () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'realloc')),
-  'C++ aligned allocator (NATIVE_POLICY)': () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'realloc')),
+const reallocSamples = interleaveSamples({
+  [TS]: () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'realloc')),
+  [CPP]: () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'realloc')),
 }, ROUNDS);
 
-// ---- 2. whole commands on lavapipe ------------------------------------------------
+// ---- 2. whole commands, per driver -------------------------------------------------
 
-const commandRounds = quick ? 5 : ROUNDS;
 function timeMs(fn) {
   const t = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
-// One allocator per variant, kept across rounds, as an application keeps its allocator.
-const allocators = { 'NULL allocator': null, 'TypeScript policy': new v.HostAllocator(), 'C++ policy': new v.HostAllocator(v.NATIVE_POLICY) };
-const instanceCommands = interleave(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
-  timeMs(() => v.createInstance({ driver: 'lavapipe' }, { allocator }).destroy())])), commandRounds);
-const hostInstance = v.createInstance({ driver: 'lavapipe' });
-const gpu = hostInstance.physicalDevices()[0];
-const deviceCommands = interleave(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
-  timeMs(() => gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy())])), commandRounds);
-hostInstance.destroy();
+const DEVICE_BATCH = quick ? 3 : 10;
 
-// As users do (README): one allocator for the instance and its devices, so that what
-// the device asks of its instance's allocator goes through the policy too. Each
-// sample is a batch of device cycles; RSS is read in child processes of its own
-// (scripts/soak.js), where nothing else runs.
-const DEVICE_BATCH = 10;
-const userSetups = Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => {
-  const instance = v.createInstance({ driver: 'lavapipe' }, { allocator });
-  return [name, { instance, gpu: instance.physicalDevices()[0], allocator }];
-}));
-const userDeviceSamples = interleaveSamples(Object.fromEntries(Object.entries(userSetups).map(([name, { gpu, allocator }]) => [name, () =>
-  timeMs(() => {
-    for (let i = 0; i < DEVICE_BATCH; i++) gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy();
-  }) / DEVICE_BATCH])), commandRounds);
-for (const { instance } of Object.values(userSetups)) instance.destroy();
-const userDevice = Object.fromEntries(Object.entries(userDeviceSamples).map(([k, xs]) => [k, median(xs)]));
-const userDeviceRatio = ratioSpread(userDeviceSamples['TypeScript policy'], userDeviceSamples['NULL allocator']);
+/** vkCreateInstance, vkCreateDevice, and device cycles with one allocator for instance and device, on one driver. */
+function commandMeasures(driver, withDevice) {
+  // One allocator per variant, kept across rounds, as an application keeps its allocator.
+  const allocators = { 'NULL allocator': null, 'TypeScript policy': new v.HostAllocator(), 'C++ policy': new v.HostAllocator(v.NATIVE_POLICY) };
+  const instance = interleaveSamples(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
+    timeMs(() => v.createInstance({ driver }, { allocator }).destroy())])), ROUNDS);
+  let device = null;
+  if (withDevice) {
+    const hostInstance = v.createInstance({ driver });
+    const gpu = hostInstance.physicalDevices()[0];
+    device = interleaveSamples(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
+      timeMs(() => gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy())])), ROUNDS);
+    hostInstance.destroy();
+  }
+  // As users do (README): one allocator for the instance and its devices, so that what
+  // the device asks of its instance's allocator goes through the policy too.
+  const setups = Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => {
+    const inst = v.createInstance({ driver }, { allocator });
+    return [name, { inst, gpu: inst.physicalDevices()[0], allocator }];
+  }));
+  const cycle = interleaveSamples(Object.fromEntries(Object.entries(setups).map(([name, { gpu, allocator }]) => [name, () =>
+    timeMs(() => {
+      for (let i = 0; i < DEVICE_BATCH; i++) gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy();
+    }) / DEVICE_BATCH])), ROUNDS);
+  for (const { inst } of Object.values(setups)) inst.destroy();
+  return { instance, device, cycle };
+}
+
+const lavapipe = commandMeasures('lavapipe', true);
+const swiftshaderFound = findSwiftshader();
+const swiftshader = swiftshaderFound ? commandMeasures('swiftshader', false) : null;
 
 // ---- 3. memory: what the policy holds at peak for what the driver asked ----------
 
 // The demo's own workload (instance, device, buffers, a million-element compute job),
 // its output silenced. Everything taken from native memory counts: blocks, slack,
-// headers, spare slabs and the chunks the retaining pool keeps.
+// headers, spare slabs and the chunks the retaining pool keeps. Deterministic: one run.
 const { runDemo } = require('../dist/workloads/demo.js');
 const log = console.log;
 console.log = () => {};
@@ -134,7 +150,67 @@ const memory = {
 };
 memory.ratio = memory.policyPeakBytesHeld / memory.requestedPeakBytes;
 
-// ---- 4. RSS across device cycles, one allocator for instance and device ----------
+// ---- 4. the sweep: `vkalloc sweep instance` against the CTS procedure in C -----------
+
+// Both sides sweep the first SWEEP_POINTS points of vkCreateInstance on lavapipe
+// (the whole sweep is ~1600 points), in alternating order; the figure is time per point.
+const SWEEP_POINTS = quick ? 30 : 150;
+const SWEEP_ROUNDS = quick ? 2 : 3;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkalloc-bench-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+function run(file, args, what) {
+  const r = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${(r.stderr || '').trim()}`);
+  return r.stdout;
+}
+let sweepMeasure = null;
+{
+  const icd = findLavapipe();
+  const exe = path.join(tmp, 'sweep-cts');
+  const cc = spawnSync('cc', ['-std=c11', '-O2', '-o', exe, path.join(__dirname, 'sweep-cts.c'), '-ldl'], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    console.error(`bench: the sweep measure is skipped, cc could not build bench/sweep-cts.c (needs gcc and libvulkan-dev): ${(cc.stderr || cc.error?.message || '').trim()}`);
+  } else {
+    const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+    const samples = interleaveSamples({
+      vkalloc: () => {
+        const t = process.hrtime.bigint();
+        const report = JSON.parse(run(process.execPath, [cli, 'sweep', 'instance', '--driver', icd, '--max', String(SWEEP_POINTS), '--json'], 'vkalloc sweep'));
+        const ms = Number(process.hrtime.bigint() - t) / 1e6;
+        const points = report.points.length;
+        if (points !== SWEEP_POINTS) throw new Error(`vkalloc sweep ran ${points} points, not ${SWEEP_POINTS}`);
+        return ms / points;
+      },
+      C: () => {
+        const r = JSON.parse(run(exe, [icd, String(SWEEP_POINTS)], 'sweep-cts'));
+        if (!r.clean) throw new Error('the C sweep found a point that was not clean');
+        return r.ns / 1e6 / r.points;
+      },
+    }, SWEEP_ROUNDS);
+    sweepMeasure = { points: SWEEP_POINTS, msPerPoint: samples, ratio: ratioSpread(samples.vkalloc, samples.C) };
+  }
+}
+
+// ---- 5. trace export: 150 instances traced, then the Chrome JSON --------------------
+
+const EXPORT_INSTANCES = quick ? 20 : 150;
+const EXPORT_ROUNDS = quick ? 1 : 3;
+const exportScript = path.join(__dirname, 'trace-export.js');
+const traceFile = path.join(tmp, 'instances.vkatrace');
+const recordRun = JSON.parse(run(process.execPath, [exportScript, 'record', traceFile, String(EXPORT_INSTANCES)], 'trace record'));
+const exportRuns = [];
+for (let i = 0; i < EXPORT_ROUNDS; i++) {
+  exportRuns.push(JSON.parse(run(process.execPath, [exportScript, 'export', traceFile, path.join(tmp, 'chrome.json')], 'trace export')));
+}
+const traceExport = {
+  instances: EXPORT_INSTANCES,
+  traceBytes: recordRun.bytes,
+  chromeBytes: exportRuns[0].bytes,
+  ms: spread(exportRuns.map((e) => e.ms)),
+  peakRss: spread(exportRuns.map((e) => e.peakRss)),
+};
+
+// ---- 6. RSS across device cycles, one allocator for instance and device ----------
 
 const { soak, growth } = require('../scripts/soak.js');
 const SOAK = { workload: 'device', driver: 'lavapipe', warmup: 50, rounds: 4, per: quick ? 25 : 100 };
@@ -153,52 +229,81 @@ const rssPerCycle = {};
 // ---- report ------------------------------------------------------------------------
 
 function report() {
-  const ratio = (a, b) => a / b;
+  const one = (x) => ({ min: x, median: x, max: x });
+  const TSP = 'TypeScript policy';
+  const NUL = 'NULL allocator';
+  // [name, spread, target]: met when the spread's max is within the target.
   const targets = [
-    ['TS policy pair / C++ policy pair', ratio(pairs['TypeScript AlignedHeaderPolicy'], pairs['C++ aligned allocator (NATIVE_POLICY)']), 5],
-    ['pair: tracing on / tracing off', ratio(pairs['TypeScript policy, tracing on'], pairs['TypeScript AlignedHeaderPolicy']), 1.10],
-    ['vkCreateInstance+Destroy: TS policy / NULL', ratio(instanceCommands['TypeScript policy'], instanceCommands['NULL allocator']), 1.03],
-    ['vkCreateDevice+Destroy: TS policy / NULL', ratio(deviceCommands['TypeScript policy'], deviceCommands['NULL allocator']), 1.05],
-    ['device cycle, instance on the same TS allocator / NULL', userDeviceRatio.median, 1.05],
-    ['RSS growth per device cycle, TS - NULL (KiB)', rssPerCycle['TypeScript policy'].perCycleKiB - rssPerCycle['NULL allocator'].perCycleKiB, 8],
-    ['policy bytes held at peak / bytes requested', memory.ratio, 1.3],
+    ['pair: C++ policy through the bridge / posix_memalign+free', ratioSpread(pairSamples[CPP], pairSamples[MALLOC]), 2.5],
+    ['pair: TypeScript AlignedHeaderPolicy (ns)', spread(pairSamples[TS]), 150],
+    ['pair: tracing on / tracing off', ratioSpread(pairSamples[TRACED], pairSamples[TS]), 1.05],
+    ['lavapipe vkCreateInstance+Destroy: TS policy / NULL', ratioSpread(lavapipe.instance[TSP], lavapipe.instance[NUL]), 1.05],
+    ['lavapipe vkCreateDevice+Destroy: TS policy / NULL', ratioSpread(lavapipe.device[TSP], lavapipe.device[NUL]), 1.05],
+    ['lavapipe device cycle, one TS allocator / NULL', ratioSpread(lavapipe.cycle[TSP], lavapipe.cycle[NUL]), 1.05],
   ];
+  if (swiftshader) {
+    targets.push(['SwiftShader vkCreateInstance+Destroy: TS policy / NULL', ratioSpread(swiftshader.instance[TSP], swiftshader.instance[NUL]), 1.05]);
+    targets.push(['SwiftShader device cycle, one TS allocator / NULL', ratioSpread(swiftshader.cycle[TSP], swiftshader.cycle[NUL]), 1.05]);
+  }
+  targets.push(['RSS growth per device cycle, TS - NULL (KiB)', one(rssPerCycle[TSP].perCycleKiB - rssPerCycle[NUL].perCycleKiB), 8]);
+  targets.push(['policy bytes held at peak / bytes requested', one(memory.ratio), 1.2]);
+  if (sweepMeasure) targets.push(['sweep instance (lavapipe), per point: vkalloc / C (CTS)', sweepMeasure.ratio, 3]);
+  targets.push([`trace export: Chrome JSON / trace file (${EXPORT_INSTANCES} instances)`, one(traceExport.chromeBytes / traceExport.traceBytes), 2]);
+  const scaled = (s, by) => ({ min: s.min / by, median: s.median / by, max: s.max / by });
+  targets.push(['trace export: time (s)', scaled(traceExport.ms, 1000), 1]);
+  targets.push(['trace export: peak RSS / trace file', scaled(traceExport.peakRss, traceExport.traceBytes), 2]);
 
   const fmt = (x, d = 1) => x.toFixed(d);
+  const sp = (s, d = 3) => `${fmt(s.min, d)} / ${fmt(s.median, d)} / ${fmt(s.max, d)}`;
   const lines = [];
-  lines.push(`vkalloc benchmark: ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} rounds (medians)`);
-  lines.push('', `Callback round trip, allocate + free (${N} pairs per run, sizes/alignments from lavapipe):`);
-  for (const [k, ns] of Object.entries(pairs)) lines.push(`  ${k.padEnd(40)} ${fmt(ns).padStart(8)} ns/pair`);
-  lines.push('', 'Allocate + reallocate (x2) + free:');
-  for (const [k, ns] of Object.entries(reallocs)) lines.push(`  ${k.padEnd(40)} ${fmt(ns).padStart(8)} ns`);
-  lines.push('', 'Whole commands on lavapipe:');
-  for (const [k, ms] of Object.entries(instanceCommands)) lines.push(`  vkCreateInstance+Destroy, ${k.padEnd(20)} ${fmt(ms, 3).padStart(8)} ms`);
-  for (const [k, ms] of Object.entries(deviceCommands)) lines.push(`  vkCreateDevice+Destroy,   ${k.padEnd(20)} ${fmt(ms, 3).padStart(8)} ms`);
-  lines.push('', 'Device cycles with one allocator for the instance and the device (as users do):');
-  for (const [k, ms] of Object.entries(userDevice)) {
-    const rss = rssPerCycle[k];
-    lines.push(`  vkCreateDevice+Destroy,   ${k.padEnd(20)} ${fmt(ms, 3).padStart(8)} ms   RSS ${fmt(rss.perCycleKiB, 2).padStart(6)} KiB/cycle ` +
-      `(${rss.rssMiB.map((x) => fmt(x)).join(' ')} MiB every ${SOAK.per} cycles)`);
+  lines.push(`vkalloc benchmark: ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} rounds${quick ? ' (--quick)' : ''}`);
+  lines.push('Figures are min / median / max across rounds.');
+  lines.push('', `Callback round trip, allocate + free (${N} pairs per run, sizes/alignments from lavapipe), ns/pair:`);
+  for (const [k, xs] of Object.entries(pairSamples)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs), 1)}`);
+  lines.push('', 'Allocate + reallocate (x2) + free, ns:');
+  for (const [k, xs] of Object.entries(reallocSamples)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs), 1)}`);
+  for (const [driver, m] of [['lavapipe', lavapipe], ['SwiftShader', swiftshader]]) {
+    if (!m) {
+      lines.push('', `${driver}: not found, skipped`);
+      continue;
+    }
+    lines.push('', `Whole commands on ${driver}, ms:`);
+    for (const [k, xs] of Object.entries(m.instance)) lines.push(`  vkCreateInstance+Destroy, ${k.padEnd(20)} ${sp(spread(xs))}`);
+    if (m.device) for (const [k, xs] of Object.entries(m.device)) lines.push(`  vkCreateDevice+Destroy,   ${k.padEnd(20)} ${sp(spread(xs))}`);
+    for (const [k, xs] of Object.entries(m.cycle)) lines.push(`  device cycle, one allocator, ${k.padEnd(17)} ${sp(spread(xs))}`);
   }
-  lines.push(`  TS / NULL per round: median ${fmt(userDeviceRatio.median, 2)}, middle half ${fmt(userDeviceRatio.q1, 2)}-${fmt(userDeviceRatio.q3, 2)}`);
+  lines.push('', 'RSS per device cycle (lavapipe, one allocator for instance and device, child processes):');
+  for (const [k, rss] of Object.entries(rssPerCycle)) {
+    lines.push(`  ${k.padEnd(20)} ${fmt(rss.perCycleKiB, 2).padStart(6)} KiB/cycle (${rss.rssMiB.map((x) => fmt(x)).join(' ')} MiB every ${SOAK.per} cycles)`);
+  }
   lines.push('', `Memory (demo workload): policy held ${memory.policyPeakBytesHeld} B at peak for ${memory.requestedPeakBytes} B requested at peak`);
-  lines.push('', 'Targets:');
-  for (const [name, value, target] of targets) lines.push(`  ${name.padEnd(54)} ${fmt(value, 3).padStart(7)}  (target <= ${target})  ${value <= target ? 'met' : 'MISSED'}`);
+  if (sweepMeasure) {
+    lines.push('', `Sweep of vkCreateInstance on lavapipe, first ${SWEEP_POINTS} points, ms/point:`);
+    for (const [k, xs] of Object.entries(sweepMeasure.msPerPoint)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs))}`);
+  }
+  lines.push('', `Trace of ${EXPORT_INSTANCES} instances on lavapipe: trace file ${fmt(traceExport.traceBytes / 1048576)} MiB, ` +
+    `Chrome JSON ${fmt(traceExport.chromeBytes / 1048576)} MiB, export ${sp(traceExport.ms, 0)} ms, ` +
+    `export peak RSS ${sp(scaled(traceExport.peakRss, 1048576), 0)} MiB`);
+  lines.push('', 'Targets (met only when the worst round is within the target):');
+  for (const [name, s, target] of targets) {
+    lines.push(`  ${name.padEnd(58)} ${sp(s).padStart(23)}  (<= ${target})  ${s.max <= target ? 'met' : s.median <= target ? 'MISSED (median met)' : 'MISSED'}`);
+  }
   console.log(lines.join('\n'));
 
   const results = {
     date: new Date().toISOString(),
-    machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, node: process.version },
+    machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, node: process.version, load: os.loadavg() },
     rounds: ROUNDS,
-    pairsNs: pairs,
-    reallocNs: reallocs,
-    vkCreateInstanceMs: instanceCommands,
-    vkCreateDeviceMs: deviceCommands,
-    userDeviceCycleMs: userDevice,
-    userDeviceRatio,
+    quick,
+    pairsNs: pairSamples,
+    reallocNs: reallocSamples,
+    lavapipe,
+    swiftshader,
     rssPerDeviceCycle: rssPerCycle,
     memory,
-    targets: targets.map(([name, value, target]) => ({ name, value, target, met: value <= target })),
+    sweep: sweepMeasure,
+    traceExport,
+    targets: targets.map(([name, s, target]) => ({ name, ...s, target, met: s.max <= target })),
   };
-  fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(__dirname, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2) + '\n');
 }

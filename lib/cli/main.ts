@@ -238,7 +238,7 @@ function report(args: string[], output: CliOutput): number {
     say(`Wrote ${htmlPath} (${formatBytes(fs.statSync(htmlPath).size)})`);
   }
   if (chromePath) {
-    fs.writeFileSync(chromePath, JSON.stringify(trace.toChromeTrace()));
+    trace.writeChromeTrace(chromePath);
     say(`Wrote ${chromePath}: open it in ui.perfetto.dev or chrome://tracing`);
   }
   if (values.json) {

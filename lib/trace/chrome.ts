@@ -20,7 +20,14 @@
 //
 // 'M' metadata events name the process and threads and keep the JS thread first.
 // `metadata` holds the trace's meta plus format, version, events and dropped.
+//
+// writeChromeTrace streams the same document to a file, text equal to
+// JSON.stringify(toChromeTrace(trace)), without building it: callback and counter
+// events are written straight from the trace's columns, a megabyte at a time, so a
+// trace of a million callbacks costs the replay's memory, not a million objects.
+import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
+import { EVENT_FLAGS, EVENT_KINDS } from './format';
 import type { Trace, TraceBlock, TraceEvent } from './trace';
 
 export interface ChromeTraceEvent {
@@ -50,28 +57,11 @@ const us = (ns: number) => ns / 1000;
 const hex = (address: number) => `0x${address.toString(16)}`;
 
 export function toChromeTrace(trace: Trace): ChromeTrace {
-  const events: ChromeTraceEvent[] = [];
   const objectName = (id: number) => {
     const o = trace.object(id);
     return o ? `${o.type} #${id}` : null;
   };
-
-  const driver = trace.meta.driver;
-  events.push({ name: 'process_name', ph: 'M', pid: PID, args: { name: driver ? `vkalloc (${driver})` : 'vkalloc' } });
-  events.push({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID, args: { name: 'JS thread: Vulkan commands' } });
-  events.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID, args: { sort_index: 0 } });
-
-  const end = trace.summary().duration;
-  for (const span of trace.commandSpans()) {
-    events.push({
-      name: span.command, cat: 'vulkan', ph: 'X', pid: PID, tid: JS_TID, ts: us(span.start), dur: us((span.end ?? end) - span.start),
-      args: {
-        seq: span.beginSeq, result: span.result, object: objectName(span.object), callSite: span.callSite,
-        allocations: span.allocations, reallocations: span.reallocations, frees: span.frees,
-        bytesAllocated: span.bytesAllocated, bytesFreed: span.bytesFreed, ...(span.end === null ? { unfinished: true } : {}),
-      },
-    });
-  }
+  const events = headEvents(trace, objectName);
 
   // A free's size, scope and object are those of the block it ended (the event's own may be blank).
   const ended = new Map<number, TraceBlock>();
@@ -114,4 +104,193 @@ function instant(e: TraceEvent, ended: TraceBlock | undefined, objectName: (id: 
   }
   if (e.failed) args.failed = true;
   return { name: e.kind, cat: 'allocation', ph: 'i', s: 't', pid: PID, tid: JS_TID + e.thread, ts: us(e.time), args };
+}
+
+/** The events before the callbacks (names, command spans), as toChromeTrace makes them. */
+function headEvents(trace: Trace, objectName: (id: number) => string | null): ChromeTraceEvent[] {
+  const events: ChromeTraceEvent[] = [];
+  const driver = trace.meta.driver;
+  events.push({ name: 'process_name', ph: 'M', pid: PID, args: { name: driver ? `vkalloc (${driver})` : 'vkalloc' } });
+  events.push({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID, args: { name: 'JS thread: Vulkan commands' } });
+  events.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID, args: { sort_index: 0 } });
+  const end = trace.summary().duration;
+  for (const span of trace.commandSpans()) {
+    events.push({
+      name: span.command, cat: 'vulkan', ph: 'X', pid: PID, tid: JS_TID, ts: us(span.start), dur: us((span.end ?? end) - span.start),
+      args: {
+        seq: span.beginSeq, result: span.result, object: objectName(span.object), callSite: span.callSite,
+        allocations: span.allocations, reallocations: span.reallocations, frees: span.frees,
+        bytesAllocated: span.bytesAllocated, bytesFreed: span.bytesFreed, ...(span.end === null ? { unfinished: true } : {}),
+      },
+    });
+  }
+  return events;
+}
+
+/** Appends text to a file a megabyte at a time (written as UTF-8 into one reused buffer). */
+class Sink {
+  #fd: number;
+  #buffer = Buffer.allocUnsafe(4 << 20);
+  #used = 0;
+  constructor(path: string) {
+    this.#fd = fs.openSync(path, 'w');
+  }
+  write(text: string): void {
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    if (this.#used + 3 * text.length > this.#buffer.length) {
+      this.flush();
+      if (3 * text.length > this.#buffer.length) {
+        fs.writeSync(this.#fd, text);
+        return;
+      }
+    }
+    this.#used += this.#buffer.write(text, this.#used, 'utf8');
+  }
+  flush(): void {
+    let at = 0;
+    while (at < this.#used) at += fs.writeSync(this.#fd, this.#buffer, at, this.#used - at);
+    this.#used = 0;
+  }
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      fs.closeSync(this.#fd);
+    }
+  }
+}
+
+const KIND_FREE = EVENT_KINDS.indexOf('free');
+const KIND_REALLOCATE = EVENT_KINDS.indexOf('reallocate');
+const KIND_INTERNAL_ALLOCATE = EVENT_KINDS.indexOf('internal-allocate');
+const KIND_INTERNAL_FREE = EVENT_KINDS.indexOf('internal-free');
+const KIND_COMMAND_BEGIN = EVENT_KINDS.indexOf('command-begin');
+const KIND_COMMAND_END = EVENT_KINDS.indexOf('command-end');
+
+/**
+ * Writes the Chrome trace-event JSON of `trace` to `path`: the text of
+ * JSON.stringify(toChromeTrace(trace)), streamed (see the top of this file).
+ */
+export function writeChromeTrace(trace: Trace, path: string): void {
+  const d = trace.data;
+  const names = new Map<number, string | null>();
+  const objectName = (id: number): string | null => {
+    let name = names.get(id);
+    if (name === undefined) {
+      const o = trace.object(id);
+      name = o ? `${o.type} #${id}` : null;
+      names.set(id, name);
+    }
+    return name;
+  };
+  const quote = (id: number) => JSON.stringify(objectName(id));
+  // Pieces that repeat, made once.
+  const kindHead = EVENT_KINDS.map((k) => `{"name":${JSON.stringify(k)},"cat":"allocation","ph":"i","s":"t","pid":${PID},"tid":`);
+  const commands = d.commands.map((c) => JSON.stringify(c));
+  const noCommand = JSON.stringify('none');
+  const scopes = ALLOCATION_SCOPES.map((s) => JSON.stringify(s));
+  const scopeOf = (scope: number) => scopes[scope] ?? scopes[0];
+
+  // A free's (and a reallocate's old) size, scope and object are those of the block it ended.
+  const blocks = trace.blocks();
+  const endedBy = new Int32Array(d.count).fill(-1);
+  for (let b = 0; b < blocks.length; b++) {
+    const end = blocks[b].endIndex;
+    if (end !== null) endedBy[end] = b;
+  }
+
+  const sink = new Sink(path);
+  try {
+    sink.write('{"traceEvents":[');
+    let first = true;
+    const put = (text: string) => {
+      sink.write(first ? text : `,${text}`);
+      first = false;
+    };
+    for (const e of headEvents(trace, objectName)) put(JSON.stringify(e));
+
+    const threads = new Set<number>();
+    const hex = (a: number) => `"0x${a.toString(16)}"`;
+    const order = seqOrderOf(trace);
+    for (let n = 0; n < order.length; n++) {
+      const i = order[n];
+      const kind = d.kind[i];
+      if (kind === KIND_COMMAND_BEGIN || kind === KIND_COMMAND_END) continue;
+      const thread = d.thread[i];
+      if (thread !== 0 && !threads.has(thread)) {
+        threads.add(thread);
+        put(JSON.stringify({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID + thread, args: { name: `driver thread ${thread} (off-thread callbacks)` } }));
+        put(JSON.stringify({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID + thread, args: { sort_index: thread } }));
+      }
+      const command = commands[d.command[i]] ?? noCommand;
+      const b = endedBy[i];
+      const ended = b >= 0 ? blocks[b] : undefined;
+      let args: string;
+      if (kind === KIND_FREE) {
+        args = `,"address":${hex(d.address[i])},"size":${ended ? ended.size : d.size[i]},"scope":${ended ? JSON.stringify(ended.scope) : scopeOf(d.scope[i])},` +
+          `"object":${quote(ended ? ended.object : d.object[i])}`;
+      } else if (kind === KIND_INTERNAL_ALLOCATE || kind === KIND_INTERNAL_FREE) {
+        args = `,"size":${d.size[i]},"scope":${scopeOf(d.scope[i])}`;
+      } else {
+        args = `,"size":${d.size[i]},"alignment":${d.alignment[i]},"address":${hex(d.address[i])},"scope":${scopeOf(d.scope[i])},"object":${quote(d.object[i])}`;
+        if (kind === KIND_REALLOCATE) args += `,"oldAddress":${hex(d.oldAddress[i])},"oldSize":${ended ? ended.size : null}`;
+      }
+      if ((d.flags[i] & EVENT_FLAGS.failed) !== 0) args += ',"failed":true';
+      put(`${kindHead[kind]}${JS_TID + thread},"ts":${usText(d.time[i])},"args":{"seq":${d.seq[i]},"command":${command}${args}}}`);
+    }
+
+    const series = trace.liveSeries();
+    const columns = ALLOCATION_SCOPES.map((s) => series.scopes[s]);
+    const keys = scopes.map((s) => `${s}:`);
+    const head = `{"name":${JSON.stringify(LIVE_BYTES_COUNTER)},"ph":"C","pid":${PID},"ts":`;
+    // One scope changes per event: the others' text is kept from the event before.
+    const last = columns.map(() => NaN);
+    const text = columns.map(() => '');
+    for (let j = 0; j < series.time.length; j++) {
+      let args = '';
+      for (let k = 0; k < columns.length; k++) {
+        const value = columns[k][j];
+        if (value !== last[k] || Object.is(value, -0)) {
+          last[k] = value;
+          text[k] = `${k ? ',' : ''}${keys[k]}${JSON.stringify(value)}`;
+        }
+        args += text[k];
+      }
+      put(`${head}${usText(series.time[j])},"args":{${args}}}`);
+    }
+
+    const metadata = { ...trace.meta, format: 'vkalloc-chrome-trace', version: 1, events: trace.count, dropped: trace.dropped };
+    sink.write(`],"displayTimeUnit":"ns","metadata":${JSON.stringify(metadata)}}`);
+  } finally {
+    sink.close();
+  }
+}
+
+/**
+ * JSON's text of ns / 1000, made from the integer (the shortest decimal that reads
+ * back as ns / 1000 is the exact one, at most 3 decimals, below 2^53 / 1000 µs):
+ * V8's shortest-decimal search for every timestamp cost most of the export.
+ */
+function usText(ns: number): string {
+  if (!(Number.isSafeInteger(ns) && ns >= 0 && ns < 1e15)) return JSON.stringify(us(ns));
+  const whole = Math.floor(ns / 1000);
+  let frac = ns - whole * 1000;
+  if (frac === 0) return `${whole}`;
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  return `${whole}.${String(frac).padStart(digits, '0')}`;
+}
+
+/** Event indices in seq order (as Trace.events() visits them). */
+function seqOrderOf(trace: Trace): ArrayLike<number> {
+  const d = trace.data;
+  const order = new Uint32Array(d.count);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  for (let i = 1; i < d.count; i++) {
+    if (d.seq[i] < d.seq[i - 1]) return order.sort((a, b) => d.seq[a] - d.seq[b]);
+  }
+  return order;
 }

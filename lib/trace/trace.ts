@@ -2,7 +2,7 @@
 // they mean: summaries per Vulkan command, scope and object; leaks; the live-bytes
 // timeline. Everything comes from one replay of the events in seq order, made on
 // first use and kept.
-import { ChromeTrace, toChromeTrace } from './chrome';
+import { ChromeTrace, toChromeTrace, writeChromeTrace } from './chrome';
 import { SCOPE_NAMES as ALLOCATION_SCOPES, type ScopeName as AllocationScope } from '../native/boundary';
 import { EVENT_FLAGS, EVENT_KINDS, EventKind, TraceData, TraceObject } from './format';
 import { readTraceFile, writeTraceFile } from './file';
@@ -300,6 +300,14 @@ export class Trace {
   /** The Chrome trace-event JSON object Perfetto UI and chrome://tracing open (tracks: lib/chrome-trace.ts). */
   toChromeTrace(): ChromeTrace {
     return toChromeTrace(this);
+  }
+
+  /**
+   * Writes toChromeTrace()'s document as JSON to `path`, streamed: the same text as
+   * JSON.stringify(toChromeTrace()), without the whole document in memory.
+   */
+  writeChromeTrace(path: string): void {
+    writeChromeTrace(this, is.string(path, 'path'));
   }
 
   /** Writes the trace file (format: lib/trace/file.ts). */

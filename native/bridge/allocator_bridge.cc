@@ -159,7 +159,7 @@ uint32_t AllocatorBridge::CurrentCommandSeq() const {
 
 void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope,
                                     bool asReallocation) {
-  if (!asReallocation) registry_.CountCall(CallKind::Allocate, !data_->OnJsThread());
+  if (!asReallocation) CountCall(CallKind::Allocate);
   const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
   const bool onJs = CanCallJs();
   Block request{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
@@ -190,7 +190,7 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
 }
 
 void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignment, VkSystemAllocationScope scope) {
-  registry_.CountCall(CallKind::Reallocate, !data_->OnJsThread());
+  CountCall(CallKind::Reallocate);
   // The spec's rules: NULL original acts as allocation, size 0 as free.
   if (!original) return OnAllocation(size, alignment, scope, true);
   if (size == 0) {
@@ -282,7 +282,7 @@ void AllocatorBridge::NoteMove(uintptr_t from, void* to) {
 }
 
 void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
-  if (!asReallocation) registry_.CountCall(CallKind::Free, !data_->OnJsThread());
+  if (!asReallocation) CountCall(CallKind::Free);
   if (!memory) {  // freeing NULL is allowed and does nothing (but a trace shows the call)
     if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand());
     return;
@@ -319,7 +319,7 @@ void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) 
 
 void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocationType type,
                                  VkSystemAllocationScope scope) {
-  registry_.CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree, !data_->OnJsThread());
+  CountCall(allocate ? CallKind::InternalAllocate : CallKind::InternalFree);
   registry_.Internal(allocate, size, scope, CurrentCommand());
   if (validator_) {
     CheckContext(0, size);
@@ -584,6 +584,7 @@ Napi::Object CallCounts(Napi::Env env, const uint64_t* counts) {
 Napi::Value AllocatorBridge::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RegistrySnapshot s = registry_.Snapshot();
+  for (int i = 0; i < static_cast<int>(CallKind::Count); i++) s.calls[i] += jsCalls_[i];
   Napi::Object o = Napi::Object::New(env);
   o.Set("liveCount", static_cast<double>(s.liveCount));
   o.Set("liveBytes", static_cast<double>(s.liveBytes));

@@ -122,6 +122,13 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   bool throwOnViolation_ = false;
 
   BlockRegistry registry_;
+  // Calls made on the JS thread, counted here without an atomic (only that thread
+  // writes them, and stats() reads them there); the registry counts the others.
+  uint64_t jsCalls_[static_cast<int>(CallKind::Count)] = {};
+  void CountCall(CallKind kind) {
+    if (data_->OnJsThread()) jsCalls_[static_cast<int>(kind)]++;
+    else registry_.CountCall(kind, true);
+  }
   std::mutex queueMu_;
   std::vector<void*> queued_;  // policy blocks freed off-thread, not yet in io_
   std::atomic<bool> hasQueued_{false};

@@ -14,15 +14,14 @@ bool IsCreateCommand(const char* command) {
 static inline int ScopeIndex(uint8_t scope) { return scope < kScopeCount ? scope : 0; }
 
 void BlockRegistry::CountCall(CallKind kind, bool offThread) {
-  std::lock_guard<std::mutex> lock(mu_);
-  calls_[static_cast<int>(kind)]++;
-  if (offThread) offThread_[static_cast<int>(kind)]++;
+  calls_[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
+  if (offThread) offThread_[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
 }
 
 static inline std::thread::id Me() { return std::this_thread::get_id(); }
 
 void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   failures_++;
   if (trace_) {
     trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Allocate, request.scope, kFailed,
@@ -31,19 +30,25 @@ void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
 }
 
 void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char* command) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   unknown_++;
   if (trace_) {
     trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Free, 0, kFailed, 0, 0,
                    reinterpret_cast<uintptr_t>(address), 0, command, Me());
   }
 }
-void BlockRegistry::CountBadAlignment() { std::lock_guard<std::mutex> lock(mu_); badAlignments_++; }
+void BlockRegistry::CountBadAlignment() { std::lock_guard<SpinLock> lock(mu_); badAlignments_++; }
 
 CommandCounters& BlockRegistry::CommandLocked(const char* command) {
-  for (CommandCounters& c : commands_)
-    if (c.command == command) return c;
+  if (lastCommand_ < commands_.size() && commands_[lastCommand_].command == command) return commands_[lastCommand_];
+  for (size_t i = 0; i < commands_.size(); i++) {
+    if (commands_[i].command == command) {
+      lastCommand_ = i;
+      return commands_[i];
+    }
+  }
   commands_.push_back(CommandCounters{command});
+  lastCommand_ = commands_.size() - 1;
   return commands_.back();
 }
 
@@ -102,7 +107,7 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 }
 
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   Map::iterator next;
   if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
   AddLocked(next, address, block);
@@ -114,7 +119,7 @@ bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict) 
 }
 
 bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   auto it = live_.find(reinterpret_cast<uintptr_t>(address));
   if (it == live_.end()) return false;
   *removed = it->second;
@@ -128,7 +133,7 @@ bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
 }
 
 bool BlockRegistry::Find(void* address, Block* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   auto it = live_.find(reinterpret_cast<uintptr_t>(address));
   if (it == live_.end()) return false;
   *out = it->second;
@@ -136,7 +141,7 @@ bool BlockRegistry::Find(void* address, Block* out) {
 }
 
 bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check check, Extent* conflict) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   const uintptr_t ignore = check == Check::AllButFrom ? reinterpret_cast<uintptr_t>(from) : 0;
   Map::iterator next;
   if (OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, &next, conflict) && check != Check::None) {
@@ -167,7 +172,7 @@ bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check chec
 }
 
 void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* command) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
   if (allocate) s.internalBytes += size;
   else s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
@@ -178,48 +183,50 @@ void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* 
 }
 
 void BlockRegistry::StartTrace(const TraceOptions& options, std::thread::id jsThread) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   trace_ = std::make_unique<TraceRecorder>(options, jsThread);
   tracing_.store(true, std::memory_order_relaxed);
 }
 
 std::unique_ptr<TraceRecorder> BlockRegistry::StopTrace() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   tracing_.store(false, std::memory_order_relaxed);
   return std::move(trace_);
 }
 
 void BlockRegistry::TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (trace_) trace_->BeginCommand(command, object, callSite);
 }
 
 void BlockRegistry::TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type,
                                     uint64_t parent) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (trace_) trace_->EndCommand(command, result, object, type, parent);
 }
 
 void BlockRegistry::TraceNullFree(const char* command) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (trace_) trace_->Record(TraceKind::Free, 0, 0, 0, 0, 0, 0, command, Me());
 }
 
 void BlockRegistry::TraceObjectCreated(uint64_t object, const char* type, uint64_t parent) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (trace_) trace_->ObjectCreated(object, type, parent);
 }
 
 RegistrySnapshot BlockRegistry::Snapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   RegistrySnapshot snap{};
   snap.liveCount = live_.size();
   snap.liveBytes = liveBytes_;
   snap.peakCount = peakCount_;
   snap.peakBytes = peakBytes_;
   snap.nativeLiveCount = nativeLive_;
-  std::copy(std::begin(calls_), std::end(calls_), snap.calls);
-  std::copy(std::begin(offThread_), std::end(offThread_), snap.offThreadCalls);
+  for (int i = 0; i < static_cast<int>(CallKind::Count); i++) {
+    snap.calls[i] = calls_[i].load(std::memory_order_relaxed);
+    snap.offThreadCalls[i] = offThread_[i].load(std::memory_order_relaxed);
+  }
   snap.failures = failures_;
   snap.unknownPointers = unknown_;
   snap.badAlignments = badAlignments_;
@@ -229,12 +236,12 @@ RegistrySnapshot BlockRegistry::Snapshot() {
 }
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
 }
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t commandSeq, int scope) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   std::vector<std::pair<uintptr_t, Block>> out;
   if (commandSeq == 0) return out;
   for (const auto& entry : live_) {
@@ -244,7 +251,7 @@ std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t co
 }
 
 void BlockRegistry::ResetCounters() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   peakBytes_ = liveBytes_;
   peakCount_ = live_.size();
   for (ScopeCounters& s : scopes_) s.peakBytes = s.liveBytes;

@@ -4,6 +4,7 @@
 // block overlapping a live one (kept in address order, so the lookup an insert makes
 // anyway finds its neighbours). Thread-safe: driver threads call back outside any command.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <atomic>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <map>
+#include <new>
 #include <vector>
 #include "core/trace_recorder.h"
 
@@ -60,6 +62,75 @@ struct RegistrySnapshot {
   std::vector<CommandCounters> commands;
 };
 
+// Map nodes come from a free list of this registry's own (one lock guards both):
+// a driver frees and allocates blocks in pairs, and malloc+free per node cost as
+// much as the rest of a callback. Nodes are kept until the registry goes.
+struct NodeSlots {
+  std::vector<void*> free;
+  std::vector<void*> all;
+  ~NodeSlots() {
+    for (void* p : all) ::operator delete(p);
+  }
+};
+
+template <typename T>
+class NodePool {
+ public:
+  using value_type = T;
+  using Slots = NodeSlots;
+  explicit NodePool(Slots* slots) : slots_(slots) {}
+  template <typename U>
+  NodePool(const NodePool<U>& other) : slots_(other.slots_) {}
+  T* allocate(size_t n) {
+    if (n != 1) return static_cast<T*>(::operator new(n * sizeof(T)));
+    if (!slots_->free.empty()) {
+      void* p = slots_->free.back();
+      slots_->free.pop_back();
+      return static_cast<T*>(p);
+    }
+    // Room first (growing geometrically), so that deallocate never has to allocate.
+    if (slots_->all.size() == slots_->all.capacity()) slots_->all.reserve(std::max<size_t>(64, 2 * slots_->all.size()));
+    if (slots_->free.capacity() < slots_->all.capacity()) slots_->free.reserve(slots_->all.capacity());
+    void* p = ::operator new(sizeof(T));
+    slots_->all.push_back(p);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) {
+    if (n != 1) return ::operator delete(p);
+    slots_->free.push_back(p);
+  }
+  template <typename U>
+  bool operator==(const NodePool<U>& o) const { return slots_ == o.slots_; }
+  template <typename U>
+  bool operator!=(const NodePool<U>& o) const { return slots_ != o.slots_; }
+  Slots* slots_;
+};
+
+// The registry's lock: callbacks hold it for a few hundred cycles and rarely meet
+// (a driver's queue thread against the JS thread), so a spin on one atomic exchange,
+// released by a plain store, costs half what a mutex does; a waiter that spins long
+// yields, for the holder may have been preempted.
+class SpinLock {
+ public:
+  void lock() {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      for (int i = 0; locked_.load(std::memory_order_relaxed); i++) {
+        if (i < 100) Pause();
+        else std::this_thread::yield();
+      }
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  std::atomic<bool> locked_{false};
+};
+
 // Every method is safe from any thread. When a trace is running, each change is
 // also recorded there, under the same lock.
 class BlockRegistry {
@@ -101,21 +172,24 @@ class BlockRegistry {
   void ResetCounters();
 
  private:
-  using Map = std::map<uintptr_t, Block>;
+  using Map = std::map<uintptr_t, Block, std::less<uintptr_t>, NodePool<std::pair<const uintptr_t, Block>>>;
   // True when [address, address + size) overlaps a live block other than `ignore`.
   bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next, Extent* conflict);
   void AddLocked(Map::iterator hint, void* address, const Block& block);
   void SubLocked(const Block& block, const char* command);
   CommandCounters& CommandLocked(const char* command);
 
-  std::mutex mu_;
-  Map live_;
+  SpinLock mu_;
+  NodeSlots nodes_;  // (declared before live_, so that it outlives it)
+  Map live_{std::less<uintptr_t>(), Map::allocator_type(&nodes_)};
   uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
-  uint64_t calls_[static_cast<int>(CallKind::Count)] = {};
-  uint64_t offThread_[static_cast<int>(CallKind::Count)] = {};
+  // Counted without the lock (one atomic add, not a second lock per callback).
+  std::atomic<uint64_t> calls_[static_cast<int>(CallKind::Count)] = {};
+  std::atomic<uint64_t> offThread_[static_cast<int>(CallKind::Count)] = {};
   uint64_t failures_ = 0, unknown_ = 0, badAlignments_ = 0;
   ScopeCounters scopes_[kScopeCount];
   std::vector<CommandCounters> commands_;  // few distinct commands: a linear scan by pointer is fastest
+  size_t lastCommand_ = 0;                 // where the last one was found: most callbacks repeat it
   std::unique_ptr<TraceRecorder> trace_;
   std::atomic<bool> tracing_{false};
 };

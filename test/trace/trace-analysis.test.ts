@@ -180,6 +180,14 @@ describe('Chrome trace export', () => {
   const chrome = new Trace(data).toChromeTrace();
   const parsed = JSON.parse(JSON.stringify(chrome)) as typeof chrome;
 
+  test('writeChromeTrace streams the very text of JSON.stringify(toChromeTrace())', () => {
+    // The synthetic trace has every kind: off-thread threads, failures, reallocations, frees of NULL.
+    const file = path.join(tmp, 'synthetic.chrome.json');
+    new Trace(data).writeChromeTrace(file);
+    expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(chrome));
+    expect(String(catchError(() => new Trace(data).writeChromeTrace(7 as unknown as string)))).toMatch(/path/);
+  });
+
   test('is JSON with the documented top level', () => {
     expect(parsed.displayTimeUnit).toBe('ns');
     expect(parsed.metadata).toMatchObject({ driver: 'synthetic', format: 'vkalloc-chrome-trace', version: 1, events: data.count, dropped: 0 });
@@ -410,8 +418,12 @@ describe('traces of real lavapipe runs', () => {
     trace.save(file);
     const loaded = loadTrace(file);
     expect(loaded.summary()).toEqual(trace.summary());
-    const chrome = JSON.parse(JSON.stringify(loaded.toChromeTrace()));
+    const text = JSON.stringify(loaded.toChromeTrace());
+    const chrome = JSON.parse(text);
     expect(chrome.traceEvents.filter((e: { ph: string }) => e.ph === 'X').length).toBe(trace.commandSpans().length);
+    const streamed = path.join(tmp, 'lavapipe.chrome.json');
+    loaded.writeChromeTrace(streamed);
+    expect(fs.readFileSync(streamed, 'utf8') === text).toBe(true);  // (not toBe: a diff of megabytes)
     expect(trace.commandSpans().some((x) => x.command === 'vkCreateInstance')).toBe(true);
     const flagsOk = [...trace.events()].every((e) => !e.offThread || (trace.data.flags[e.index] & EVENT_FLAGS.offThread) !== 0);
     expect(flagsOk).toBe(true);
