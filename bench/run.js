@@ -50,8 +50,6 @@ function ratioSpread(a, b) {
   return spread(a.map((x, i) => x / b[i]));
 }
 
-const medians = (samples) => Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
-
 // ---- 1. callback round trips through the real function pointers ----------------
 
 const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, 'lavapipe-allocations.json'), 'utf8'));
