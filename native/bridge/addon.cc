@@ -124,5 +124,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace vkalloc
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vkalloc::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return vkalloc::Init(env, exports);
+}
 NODE_API_MODULE(vkalloc, InitModule)

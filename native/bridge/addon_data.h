@@ -52,9 +52,9 @@ struct AddonData {
   Napi::FunctionReference errorFactory;
   std::shared_ptr<ChunkTable> chunks;  // live policy chunks (chunk_source.cc), from the first obtain
   Napi::FunctionReference instanceCtor, physicalDeviceCtor, deviceCtor, bufferCtor, memoryCtor, queueCtor, fenceCtor;
-  Napi::FunctionReference semaphoreCtor, commandPoolCtor, commandBufferCtor, shaderModuleCtor,
-      descriptorSetLayoutCtor, descriptorPoolCtor, descriptorSetCtor, pipelineLayoutCtor, pipelineCacheCtor,
-      pipelineCtor, imageCtor, imageViewCtor;
+  Napi::FunctionReference semaphoreCtor, commandPoolCtor, commandBufferCtor, shaderModuleCtor, descriptorSetLayoutCtor,
+      descriptorPoolCtor, descriptorSetCtor, pipelineLayoutCtor, pipelineCacheCtor, pipelineCtor, imageCtor,
+      imageViewCtor;
 
   static AddonData* Get(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
   bool OnJsThread() const { return std::this_thread::get_id() == jsThread; }

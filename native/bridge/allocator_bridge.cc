@@ -12,7 +12,9 @@ namespace vkalloc {
 
 namespace {
 
-bool IsPowerOfTwo(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool IsPowerOfTwo(size_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 struct HandleScope {
   explicit HandleScope(napi_env env) : env(env) { napi_open_handle_scope(env, &scope); }
@@ -43,20 +45,21 @@ std::string Hex(uint64_t v) {
 }  // namespace
 
 Napi::Function AllocatorBridge::Define(Napi::Env env) {
-  return DefineClass(env, "AllocatorBridge",
-                     {
-                         InstanceMethod<&AllocatorBridge::Stats>("stats", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
-                         InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
-                         InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),
-                         InstanceAccessor<&AllocatorBridge::IoArray>("io", napi_configurable),
-                     });
+  return DefineClass(
+      env, "AllocatorBridge",
+      {
+          InstanceMethod<&AllocatorBridge::Stats>("stats", napi_default_method),
+          InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks", napi_default_method),
+          InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
+          InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
+          InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
+          InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
+          InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
+          InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
+          InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
+          InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),
+          InstanceAccessor<&AllocatorBridge::IoArray>("io", napi_configurable),
+      });
 }
 
 AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
@@ -110,7 +113,7 @@ void* VKAPI_PTR AllocatorBridge::Allocation(void* user, size_t size, size_t alig
 }
 
 void* VKAPI_PTR AllocatorBridge::Reallocation(void* user, void* original, size_t size, size_t alignment,
-                                             VkSystemAllocationScope scope) {
+                                              VkSystemAllocationScope scope) {
   try {
     return static_cast<AllocatorBridge*>(user)->OnReallocation(original, size, alignment, scope);
   } catch (...) {
@@ -126,7 +129,7 @@ void VKAPI_PTR AllocatorBridge::Free(void* user, void* memory) {
 }
 
 void VKAPI_PTR AllocatorBridge::InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
-                                                  VkSystemAllocationScope scope) {
+                                                   VkSystemAllocationScope scope) {
   try {
     static_cast<AllocatorBridge*>(user)->OnInternal(true, size, type, scope);
   } catch (...) {
@@ -134,7 +137,7 @@ void VKAPI_PTR AllocatorBridge::InternalAllocation(void* user, size_t size, VkIn
 }
 
 void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternalAllocationType type,
-                                            VkSystemAllocationScope scope) {
+                                             VkSystemAllocationScope scope) {
   try {
     static_cast<AllocatorBridge*>(user)->OnInternal(false, size, type, scope);
   } catch (...) {
@@ -157,13 +160,16 @@ uint32_t AllocatorBridge::CurrentCommandSeq() const {
   return data_->OnJsThread() ? data_->currentCommandSeq : 0;
 }
 
-void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope,
-                                    bool asReallocation) {
+void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope, bool asReallocation) {
   if (!asReallocation) CountCall(CallKind::Allocate);
   const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
   const bool onJs = CanCallJs();
-  Block request{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-                onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  Block request{size,
+                static_cast<uint32_t>(alignment),
+                static_cast<uint8_t>(scope),
+                onJs ? Owner::Policy : Owner::Native,
+                CurrentCommand(),
+                CurrentCommandSeq()};
   if (validator_) {
     CheckContext(0, size);
     CheckScope(scope, 0, size);
@@ -171,8 +177,9 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
     registry_.CountFailure(kind, request);
-    if (validator_) validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), 0, size,
-                                       "alignment " + std::to_string(alignment) + " is not a power of two");
+    if (validator_)
+      validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), 0, size,
+                         "alignment " + std::to_string(alignment) + " is not a power of two");
     return nullptr;
   }
   void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
@@ -198,8 +205,12 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     return nullptr;
   }
   const bool onJs = CanCallJs();
-  Block next{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope),
-             onJs ? Owner::Policy : Owner::Native, CurrentCommand(), CurrentCommandSeq()};
+  Block next{size,
+             static_cast<uint32_t>(alignment),
+             static_cast<uint8_t>(scope),
+             onJs ? Owner::Policy : Owner::Native,
+             CurrentCommand(),
+             CurrentCommandSeq()};
   const uintptr_t from = reinterpret_cast<uintptr_t>(original);
   if (validator_) {
     CheckContext(from, size);
@@ -211,17 +222,18 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     registry_.CountFailure(CallKind::Reallocate, next);
     if (validator_) {
       const bool freed = validator_->WasFreed(from);
-      validator_->Report(freed ? Violation::ReallocFreed : Violation::ReallocUnknown, next.command,
-                         !data_->OnJsThread(), from, size,
-                         freed ? "reallocation of a block already freed" : "reallocation of a pointer never handed out");
+      validator_->Report(
+          freed ? Violation::ReallocFreed : Violation::ReallocUnknown, next.command, !data_->OnJsThread(), from, size,
+          freed ? "reallocation of a block already freed" : "reallocation of a pointer never handed out");
     }
     return nullptr;
   }
   if (!IsPowerOfTwo(alignment)) {
     registry_.CountBadAlignment();
     registry_.CountFailure(CallKind::Reallocate, next);
-    if (validator_) validator_->Report(Violation::BadAlignment, next.command, !data_->OnJsThread(), from, size,
-                                       "alignment " + std::to_string(alignment) + " is not a power of two");
+    if (validator_)
+      validator_->Report(Violation::BadAlignment, next.command, !data_->OnJsThread(), from, size,
+                         "alignment " + std::to_string(alignment) + " is not a power of two");
     return nullptr;
   }
   if (validator_ && old.alignment != alignment) {
@@ -295,9 +307,8 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
     registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
     if (validator_) {
       const bool freed = validator_->WasFreed(address);
-      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, CurrentCommand(),
-                         !data_->OnJsThread(), address, 0,
-                         freed ? "free of a block already freed" : "free of a pointer never handed out");
+      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, CurrentCommand(), !data_->OnJsThread(),
+                         address, 0, freed ? "free of a block already freed" : "free of a pointer never handed out");
     }
     return;
   }
@@ -371,8 +382,9 @@ Napi::Object AllocatorBridge::ViolationObject(Napi::Env env, const ViolationReco
   Napi::Object o = Napi::Object::New(env);
   o.Set("kind", kViolationNames[static_cast<int>(v.kind)]);
   o.Set("command", v.command);
-  o.Set("object", v.object ? Napi::Value(Napi::String::New(env, std::string(v.objectType) + "#" + std::to_string(v.object)))
-                           : env.Null());
+  o.Set("object", v.object
+                      ? Napi::Value(Napi::String::New(env, std::string(v.objectType) + "#" + std::to_string(v.object)))
+                      : env.Null());
   o.Set("thread", v.offThread ? "other" : "js");
   o.Set("address", static_cast<double>(v.address));
   o.Set("size", static_cast<double>(v.size));
@@ -417,8 +429,10 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   // be recorded in JS any more. The driver gets NULL for this and every later
   // callback, so the command fails and leaves no object that could not be wrapped.
   if (!JsRunnable(env_)) return nullptr;
-  if (error) RecordPolicyError(error);
-  else RecordPolicyError("the allocator policy could not be called", false);
+  if (error)
+    RecordPolicyError(error);
+  else
+    RecordPolicyError("the allocator policy could not be called", false);
   return nullptr;
 }
 
@@ -516,8 +530,10 @@ void AllocatorBridge::RecordPolicyError(napi_value error) {
 void AllocatorBridge::RecordPolicyError(const std::string& message, bool typeError) {
   napi_value msg, error;
   napi_create_string_utf8(env_, message.c_str(), message.size(), &msg);
-  if (typeError) napi_create_type_error(env_, nullptr, msg, &error);
-  else napi_create_error(env_, nullptr, msg, &error);
+  if (typeError)
+    napi_create_type_error(env_, nullptr, msg, &error);
+  else
+    napi_create_error(env_, nullptr, msg, &error);
   RecordPolicyError(error);
 }
 
@@ -535,10 +551,10 @@ void AllocatorBridge::RejectOverlap(void* p, const char* method, CallKind kind, 
                       false);
     return;
   }
-  const std::string where = at == live.address ? "an address that is already live"
-                            : at > live.address ? "inside the live block " + liveBlock
-                                                : "whose " + std::to_string(request.size) +
-                                                      " bytes overlap the live block " + liveBlock;
+  const std::string where =
+      at == live.address  ? "an address that is already live"
+      : at > live.address ? "inside the live block " + liveBlock
+                          : "whose " + std::to_string(request.size) + " bytes overlap the live block " + liveBlock;
   RecordPolicyError(std::string("Allocator policy ") + method + "(" + std::to_string(request.size) + ", " +
                         std::to_string(request.alignment) + ") returned " + Hex(at) + ", " + where +
                         ": the driver still uses that memory",

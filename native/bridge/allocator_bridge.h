@@ -110,7 +110,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   AddonData* data_;
   napi_env env_;
   VkAllocationCallbacks callbacks_{};
-  bool native_ = false;  // no JS policy: the C++ allocator serves everything
+  bool native_ = false;             // no JS policy: the C++ allocator serves everything
   bool policyReallocates_ = false;  // the policy has its own reallocate
   napi_ref dispatcher_ = nullptr;
   napi_ref ioBuffer_ = nullptr;  // the ArrayBuffer behind io_ (V8's: never moves)
@@ -126,8 +126,10 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   // writes them, and stats() reads them there); the registry counts the others.
   uint64_t jsCalls_[static_cast<int>(CallKind::Count)] = {};
   void CountCall(CallKind kind) {
-    if (data_->OnJsThread()) jsCalls_[static_cast<int>(kind)]++;
-    else registry_.CountCall(kind, true);
+    if (data_->OnJsThread())
+      jsCalls_[static_cast<int>(kind)]++;
+    else
+      registry_.CountCall(kind, true);
   }
   std::mutex queueMu_;
   std::vector<void*> queued_;  // policy blocks freed off-thread, not yet in io_

@@ -33,7 +33,7 @@ namespace vkalloc {
 namespace {
 
 struct Attachment {
-  VkAllocationCallbacks down{};  // what the layer hands drivers; pUserData = this
+  VkAllocationCallbacks down{};                   // what the layer hands drivers; pUserData = this
   std::atomic<AllocatorBridge*> bridge{nullptr};  // null: orphaned
   std::atomic<int> inflight{0};
   AddonData* data = nullptr;  // the bridge's environment (valid while `bridge` is set)
@@ -99,7 +99,8 @@ void VKAPI_PTR Free(void* user, void* memory) {
   c->pfnFree(c->pUserData, memory);
 }
 
-void VKAPI_PTR InternalAllocation(void* user, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope) {
+void VKAPI_PTR InternalAllocation(void* user, size_t size, VkInternalAllocationType type,
+                                  VkSystemAllocationScope scope) {
   Use u(static_cast<Attachment*>(user));
   if (!u.bridge) return;
   const VkAllocationCallbacks* c = u.bridge->Callbacks();
@@ -183,8 +184,10 @@ void Teardown(void* arg);
 
 void RestoreEnv(Attachment* a) {
   for (auto& [name, value] : a->savedEnv) {
-    if (value) setenv(name.c_str(), value->c_str(), 1);
-    else unsetenv(name.c_str());
+    if (value)
+      setenv(name.c_str(), value->c_str(), 1);
+    else
+      unsetenv(name.c_str());
   }
   a->savedEnv.clear();
 }
@@ -241,7 +244,9 @@ Attachment* CurrentIn(AddonData* data) {
 
 }  // namespace
 
-const char* LayerCommand() { return tCommand ? tCommand : kNoCommand; }
+const char* LayerCommand() {
+  return tCommand ? tCommand : kNoCommand;
+}
 
 // attachLayer(libraryPath, bridge, holder, env)  (checked in lib/layer/attach.ts)
 Napi::Value AttachLayer(const Napi::CallbackInfo& info) {
@@ -261,8 +266,9 @@ Napi::Value AttachLayer(const Napi::CallbackInfo& info) {
     auto detach = reinterpret_cast<PFN_vkallocLayerDetach>(dlsym(h, "vkalloc_layer_detach"));
     auto live = reinterpret_cast<PFN_vkallocLayerLiveObjects>(dlsym(h, "vkalloc_layer_live_objects"));
     if (!attach || !detach || !live) {
-      throw Napi::Error::New(env, "The vkalloc layer " + path +
-                                      " has no vkalloc_layer_attach/detach/live_objects: rebuild it (node scripts/setup.js)");
+      throw Napi::Error::New(
+          env, "The vkalloc layer " + path +
+                   " has no vkalloc_layer_attach/detach/live_objects: rebuild it (node scripts/setup.js)");
     }
     l.library = h;  // kept: the loader opens the same copy, drivers call into it until exit
     l.path = path;
@@ -276,8 +282,9 @@ Napi::Value AttachLayer(const Napi::CallbackInfo& info) {
   for (auto& slot : l.slots) {
     Attachment* a = slot.load();
     if (a && a->attached) {
-      throw Napi::Error::New(env, a->data == data ? "A HostAllocator is already attached: call detach() first"
-                                                  : "A HostAllocator of another thread (worker) is attached to this process's Vulkan");
+      throw Napi::Error::New(
+          env, a->data == data ? "A HostAllocator is already attached: call detach() first"
+                               : "A HostAllocator of another thread (worker) is attached to this process's Vulkan");
     }
   }
   int free = -1;
@@ -295,8 +302,9 @@ Napi::Value AttachLayer(const Napi::CallbackInfo& info) {
     napi_delete_reference(env, a->holder);
     a->holder = nullptr;
     a->bridge.store(nullptr);
-    throw Napi::Error::New(env, r == VKALLOC_ATTACH_BUSY ? "The vkalloc layer is attached by other code in this process"
-                                                         : "The vkalloc layer does not speak this addon's attach version");
+    throw Napi::Error::New(env, r == VKALLOC_ATTACH_BUSY
+                                    ? "The vkalloc layer is attached by other code in this process"
+                                    : "The vkalloc layer does not speak this addon's attach version");
   }
   a->attached = true;
   // The loader reads these at each vkCreateInstance: instances created from now on get the layer.

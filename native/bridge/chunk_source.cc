@@ -180,8 +180,10 @@ void AbandonAllChunks(AddonData* data) {
   if (!data->chunks) return;
   for (auto& [memory, record] : data->chunks->live) {
     DropWeak(data->env, record);
-    if (record->collected) delete record;
-    else record->released = true;  // its finalizer deletes it, if it ever runs
+    if (record->collected)
+      delete record;
+    else
+      record->released = true;  // its finalizer deletes it, if it ever runs
   }
   data->chunks->live.clear();
 }
@@ -194,8 +196,10 @@ void FreeAllChunks(AddonData* data) {
   for (auto& [memory, record] : table.live) {
     DropWeak(data->env, record);
     FreeChunk(table, record, nullptr);
-    if (record->collected) delete record;
-    else record->released = true;  // its finalizer deletes it, if it ever runs
+    if (record->collected)
+      delete record;
+    else
+      record->released = true;  // its finalizer deletes it, if it ever runs
   }
   table.live.clear();
   for (const Mapping& m : table.spare) munmap(m.memory, m.bytes);

@@ -20,7 +20,11 @@ CommandScope::CommandScope(Napi::Env env, const char* command)
 }
 
 CommandScope::CommandScope(AddonData* data, const char* command)
-    : env_(data->env), data_(data), command_(command), previous_(data->currentCommand), object_(data->destroying),
+    : env_(data->env),
+      data_(data),
+      command_(command),
+      previous_(data->currentCommand),
+      object_(data->destroying),
       jsFacing_(false) {
   Begin();
 }
@@ -96,8 +100,8 @@ Napi::Value CommandScope::NewViolationsError() {
     std::vector<ViolationRecord> all = v->Snapshot();
     if (all.size() <= violationsBefore_[i]) continue;
     Napi::Array list = Napi::Array::New(env_);
-    std::string message = std::to_string(all.size() - violationsBefore_[i]) + " allocation-callback violation(s) during " +
-                          command_ + ":";
+    std::string message = std::to_string(all.size() - violationsBefore_[i]) +
+                          " allocation-callback violation(s) during " + command_ + ":";
     for (size_t k = violationsBefore_[i]; k < all.size(); k++) {
       list.Set(static_cast<uint32_t>(k - violationsBefore_[i]), AllocatorBridge::ViolationObject(env_, all[k]));
       message += std::string(" ") + kViolationNames[static_cast<int>(all[k].kind)] + " (" + all[k].detail + ");";
@@ -132,8 +136,10 @@ CommandScope::~CommandScope() noexcept(false) {
   if (!jsFacing_ || std::uncaught_exceptions() > 0 || !data_->jsCallable) return;
   Napi::Value error = NewViolationsError();
   if (error.IsEmpty()) return;
-  if (creates) data_->pendingViolation = Napi::Persistent(error.As<Napi::Object>());
-  else throw Napi::Error(env_, error);
+  if (creates)
+    data_->pendingViolation = Napi::Persistent(error.As<Napi::Object>());
+  else
+    throw Napi::Error(env_, error);
 }
 
 VkResult CommandScope::Check(VkResult result) {

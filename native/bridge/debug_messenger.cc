@@ -8,9 +8,9 @@ std::shared_ptr<ValidationSink> ValidationSink::Create(Napi::Env env, Napi::Valu
   if (notify.IsFunction()) {
     // The thread-safe function holds a reference of its own, released in Finalize.
     auto* hold = new std::shared_ptr<ValidationSink>(sink);
-    napi_status status = napi_create_threadsafe_function(
-        env, notify, nullptr, Napi::String::New(env, "vkalloc validation messages"), 0, 1, hold, Finalize, hold,
-        CallJs, &sink->tsfn_);
+    napi_status status =
+        napi_create_threadsafe_function(env, notify, nullptr, Napi::String::New(env, "vkalloc validation messages"), 0,
+                                        1, hold, Finalize, hold, CallJs, &sink->tsfn_);
     if (status != napi_ok) {
       delete hold;
       throw Napi::Error::New(env, "Could not create the validation message notifier");
@@ -37,15 +37,20 @@ VkBool32 VKAPI_PTR ValidationSink::Callback(VkDebugUtilsMessageSeverityFlagBitsE
                                             const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
   auto* sink = static_cast<ValidationSink*>(user);
   try {  // no C++ exception (a std::bad_alloc) may cross the layer's frames
-    Message m{severity, types, data && data->pMessageIdName ? data->pMessageIdName : "",
-              data ? data->messageIdNumber : 0, data && data->pMessage ? data->pMessage : "", ""};
+    Message m{severity,
+              types,
+              data && data->pMessageIdName ? data->pMessageIdName : "",
+              data ? data->messageIdNumber : 0,
+              data && data->pMessage ? data->pMessage : "",
+              ""};
     // The running command is only meaningful (and only safe to read) on the JS thread.
     if (sink->data_->OnJsThread() && sink->data_->currentCommand) m.command = sink->data_->currentCommand;
     std::lock_guard<std::mutex> lock(sink->mu_);
     sink->pending_.push_back(std::move(m));
     if (sink->tsfn_ && !sink->notifyQueued_) {
       // Non-blocking: queues a call for the event loop; never runs JS here.
-      if (napi_call_threadsafe_function(sink->tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok) sink->notifyQueued_ = true;
+      if (napi_call_threadsafe_function(sink->tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok)
+        sink->notifyQueued_ = true;
     }
   } catch (...) {
   }
@@ -91,10 +96,14 @@ void ValidationSink::Close() {
 
 static const char* SeverityName(VkDebugUtilsMessageSeverityFlagBitsEXT s) {
   switch (s) {
-    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT: return "verbose";
-    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT: return "info";
-    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT: return "warning";
-    default: return "error";
+    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT:
+      return "verbose";
+    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT:
+      return "info";
+    case VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT:
+      return "warning";
+    default:
+      return "error";
   }
 }
 

@@ -8,9 +8,15 @@
 
 namespace vkalloc {
 
-inline uint32_t U32(Napi::Value v) { return v.As<Napi::Number>().Uint32Value(); }
-inline int32_t I32(Napi::Value v) { return v.As<Napi::Number>().Int32Value(); }
-inline uint64_t U64(Napi::Value v) { return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue()); }
+inline uint32_t U32(Napi::Value v) {
+  return v.As<Napi::Number>().Uint32Value();
+}
+inline int32_t I32(Napi::Value v) {
+  return v.As<Napi::Number>().Int32Value();
+}
+inline uint64_t U64(Napi::Value v) {
+  return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
+}
 // A byte size where -1 (or undefined) means VK_WHOLE_SIZE.
 inline VkDeviceSize SizeOrWhole(Napi::Value v) {
   if (!v.IsNumber()) return VK_WHOLE_SIZE;

@@ -5,10 +5,10 @@
 #include <vulkan/vulkan.h>
 #include <string>
 
-#define VKALLOC_GLOBAL_FUNCS(X)              \
-  X(vkCreateInstance)                        \
-  X(vkEnumerateInstanceLayerProperties)      \
-  X(vkEnumerateInstanceExtensionProperties)  \
+#define VKALLOC_GLOBAL_FUNCS(X)             \
+  X(vkCreateInstance)                       \
+  X(vkEnumerateInstanceLayerProperties)     \
+  X(vkEnumerateInstanceExtensionProperties) \
   X(vkEnumerateInstanceVersion)
 
 #define VKALLOC_INSTANCE_FUNCS(X)             \
@@ -27,75 +27,75 @@
 
 // Issue 5: what a compute workload needs. vkWaitSemaphores, vkSignalSemaphore and
 // vkGetSemaphoreCounterValue are core in Vulkan 1.2: null on older devices.
-#define VKALLOC_COMPUTE_DEVICE_FUNCS(X)  \
-  X(vkCreateCommandPool)                 \
-  X(vkDestroyCommandPool)                \
-  X(vkResetCommandPool)                  \
-  X(vkAllocateCommandBuffers)            \
-  X(vkFreeCommandBuffers)                \
-  X(vkBeginCommandBuffer)                \
-  X(vkEndCommandBuffer)                  \
-  X(vkResetCommandBuffer)                \
-  X(vkCmdFillBuffer)                     \
-  X(vkCmdUpdateBuffer)                   \
-  X(vkCmdCopyBuffer)                     \
-  X(vkCmdCopyBufferToImage)              \
-  X(vkCmdCopyImageToBuffer)              \
-  X(vkCmdPipelineBarrier)                \
-  X(vkCmdBindPipeline)                   \
-  X(vkCmdBindDescriptorSets)             \
-  X(vkCmdPushConstants)                  \
-  X(vkCmdDispatch)                       \
-  X(vkCreateSemaphore)                   \
-  X(vkDestroySemaphore)                  \
-  X(vkWaitSemaphores)                    \
-  X(vkSignalSemaphore)                   \
-  X(vkGetSemaphoreCounterValue)          \
-  X(vkCreateShaderModule)                \
-  X(vkDestroyShaderModule)               \
-  X(vkCreateDescriptorSetLayout)         \
-  X(vkDestroyDescriptorSetLayout)        \
-  X(vkCreateDescriptorPool)              \
-  X(vkDestroyDescriptorPool)             \
-  X(vkResetDescriptorPool)               \
-  X(vkAllocateDescriptorSets)            \
-  X(vkFreeDescriptorSets)                \
-  X(vkUpdateDescriptorSets)              \
-  X(vkCreatePipelineLayout)              \
-  X(vkDestroyPipelineLayout)             \
-  X(vkCreateComputePipelines)            \
-  X(vkDestroyPipeline)                   \
-  X(vkCreatePipelineCache)               \
-  X(vkDestroyPipelineCache)              \
-  X(vkGetPipelineCacheData)              \
-  X(vkCreateImage)                       \
-  X(vkDestroyImage)                      \
-  X(vkGetImageMemoryRequirements)        \
-  X(vkBindImageMemory)                   \
-  X(vkCreateImageView)                   \
+#define VKALLOC_COMPUTE_DEVICE_FUNCS(X) \
+  X(vkCreateCommandPool)                \
+  X(vkDestroyCommandPool)               \
+  X(vkResetCommandPool)                 \
+  X(vkAllocateCommandBuffers)           \
+  X(vkFreeCommandBuffers)               \
+  X(vkBeginCommandBuffer)               \
+  X(vkEndCommandBuffer)                 \
+  X(vkResetCommandBuffer)               \
+  X(vkCmdFillBuffer)                    \
+  X(vkCmdUpdateBuffer)                  \
+  X(vkCmdCopyBuffer)                    \
+  X(vkCmdCopyBufferToImage)             \
+  X(vkCmdCopyImageToBuffer)             \
+  X(vkCmdPipelineBarrier)               \
+  X(vkCmdBindPipeline)                  \
+  X(vkCmdBindDescriptorSets)            \
+  X(vkCmdPushConstants)                 \
+  X(vkCmdDispatch)                      \
+  X(vkCreateSemaphore)                  \
+  X(vkDestroySemaphore)                 \
+  X(vkWaitSemaphores)                   \
+  X(vkSignalSemaphore)                  \
+  X(vkGetSemaphoreCounterValue)         \
+  X(vkCreateShaderModule)               \
+  X(vkDestroyShaderModule)              \
+  X(vkCreateDescriptorSetLayout)        \
+  X(vkDestroyDescriptorSetLayout)       \
+  X(vkCreateDescriptorPool)             \
+  X(vkDestroyDescriptorPool)            \
+  X(vkResetDescriptorPool)              \
+  X(vkAllocateDescriptorSets)           \
+  X(vkFreeDescriptorSets)               \
+  X(vkUpdateDescriptorSets)             \
+  X(vkCreatePipelineLayout)             \
+  X(vkDestroyPipelineLayout)            \
+  X(vkCreateComputePipelines)           \
+  X(vkDestroyPipeline)                  \
+  X(vkCreatePipelineCache)              \
+  X(vkDestroyPipelineCache)             \
+  X(vkGetPipelineCacheData)             \
+  X(vkCreateImage)                      \
+  X(vkDestroyImage)                     \
+  X(vkGetImageMemoryRequirements)       \
+  X(vkBindImageMemory)                  \
+  X(vkCreateImageView)                  \
   X(vkDestroyImageView)
 
-#define VKALLOC_DEVICE_FUNCS(X)          \
-  X(vkDestroyDevice)                     \
-  X(vkDeviceWaitIdle)                    \
-  X(vkGetDeviceQueue)                    \
-  X(vkQueueSubmit)                       \
-  X(vkQueueWaitIdle)                     \
-  X(vkCreateBuffer)                      \
-  X(vkDestroyBuffer)                     \
-  X(vkGetBufferMemoryRequirements)       \
-  X(vkBindBufferMemory)                  \
-  X(vkAllocateMemory)                    \
-  X(vkFreeMemory)                        \
-  X(vkMapMemory)                         \
-  X(vkUnmapMemory)                       \
-  X(vkFlushMappedMemoryRanges)           \
-  X(vkInvalidateMappedMemoryRanges)      \
-  X(vkCreateFence)                       \
-  X(vkDestroyFence)                      \
-  X(vkWaitForFences)                     \
-  X(vkResetFences)                       \
-  X(vkGetFenceStatus)                    \
+#define VKALLOC_DEVICE_FUNCS(X)     \
+  X(vkDestroyDevice)                \
+  X(vkDeviceWaitIdle)               \
+  X(vkGetDeviceQueue)               \
+  X(vkQueueSubmit)                  \
+  X(vkQueueWaitIdle)                \
+  X(vkCreateBuffer)                 \
+  X(vkDestroyBuffer)                \
+  X(vkGetBufferMemoryRequirements)  \
+  X(vkBindBufferMemory)             \
+  X(vkAllocateMemory)               \
+  X(vkFreeMemory)                   \
+  X(vkMapMemory)                    \
+  X(vkUnmapMemory)                  \
+  X(vkFlushMappedMemoryRanges)      \
+  X(vkInvalidateMappedMemoryRanges) \
+  X(vkCreateFence)                  \
+  X(vkDestroyFence)                 \
+  X(vkWaitForFences)                \
+  X(vkResetFences)                  \
+  X(vkGetFenceStatus)               \
   VKALLOC_COMPUTE_DEVICE_FUNCS(X)
 
 #define VKALLOC_DECLARE_PFN(name) PFN_##name name = nullptr;

@@ -24,7 +24,9 @@ struct Header {
 static_assert(sizeof(Header) == kHeader, "header is 16 bytes");
 static_assert(alignof(std::max_align_t) >= 16, "the slack arithmetic relies on 16-aligned malloc");
 
-Header* HeaderOf(void* p) { return reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader); }
+Header* HeaderOf(void* p) {
+  return reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
+}
 
 }  // namespace
 

@@ -11,14 +11,18 @@ bool IsCreateCommand(const char* command) {
   return std::strncmp(command, "vkCreate", 8) == 0 || std::strncmp(command, "vkAllocate", 10) == 0;
 }
 
-static inline int ScopeIndex(uint8_t scope) { return scope < kScopeCount ? scope : 0; }
+static inline int ScopeIndex(uint8_t scope) {
+  return scope < kScopeCount ? scope : 0;
+}
 
 void BlockRegistry::CountCall(CallKind kind, bool offThread) {
   calls_[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
   if (offThread) offThread_[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
 }
 
-static inline std::thread::id Me() { return std::this_thread::get_id(); }
+static inline std::thread::id Me() {
+  return std::this_thread::get_id();
+}
 
 void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
   std::lock_guard<SpinLock> lock(mu_);
@@ -37,7 +41,10 @@ void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char
                    reinterpret_cast<uintptr_t>(address), 0, command, Me());
   }
 }
-void BlockRegistry::CountBadAlignment() { std::lock_guard<SpinLock> lock(mu_); badAlignments_++; }
+void BlockRegistry::CountBadAlignment() {
+  std::lock_guard<SpinLock> lock(mu_);
+  badAlignments_++;
+}
 
 CommandCounters& BlockRegistry::CommandLocked(const char* command) {
   if (lastCommand_ < commands_.size() && commands_[lastCommand_].command == command) return commands_[lastCommand_];
@@ -174,8 +181,10 @@ bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check chec
 void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* command) {
   std::lock_guard<SpinLock> lock(mu_);
   ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
-  if (allocate) s.internalBytes += size;
-  else s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
+  if (allocate)
+    s.internalBytes += size;
+  else
+    s.internalBytes -= std::min<uint64_t>(s.internalBytes, size);
   if (trace_) {
     trace_->Record(allocate ? TraceKind::InternalAllocate : TraceKind::InternalFree, static_cast<uint8_t>(scope), 0,
                    static_cast<double>(size), 0, 0, 0, command, Me());

@@ -100,9 +100,13 @@ class NodePool {
     slots_->free.push_back(p);
   }
   template <typename U>
-  bool operator==(const NodePool<U>& o) const { return slots_ == o.slots_; }
+  bool operator==(const NodePool<U>& o) const {
+    return slots_ == o.slots_;
+  }
   template <typename U>
-  bool operator!=(const NodePool<U>& o) const { return slots_ != o.slots_; }
+  bool operator!=(const NodePool<U>& o) const {
+    return slots_ != o.slots_;
+  }
   Slots* slots_;
 };
 
@@ -115,8 +119,10 @@ class SpinLock {
   void lock() {
     while (locked_.exchange(true, std::memory_order_acquire)) {
       for (int i = 0; locked_.load(std::memory_order_relaxed); i++) {
-        if (i < 100) Pause();
-        else std::this_thread::yield();
+        if (i < 100)
+          Pause();
+        else
+          std::this_thread::yield();
       }
     }
   }

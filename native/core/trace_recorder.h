@@ -15,20 +15,20 @@ namespace vkalloc {
 
 // 56 bytes, read by lib/trace-recorder.ts at these offsets.
 struct TraceEvent {
-  double time;        // 0: ns since the trace started
-  double size;        // 8
-  double address;     // 16
-  double oldAddress;  // 24
-  uint32_t seq;       // 32
-  uint32_t alignment; // 36
-  uint16_t command;   // 40: index into the command table
-  uint8_t kind;       // 42: lib/trace-format.ts EVENT_KINDS
-  uint8_t scope;      // 43
-  uint8_t flags;      // 44: 1 failed, 2 off-thread, 4 outside any command
-  uint8_t thread;     // 45: 0 = the JS thread
-  uint16_t reserved;  // 46
-  uint32_t object;    // 48: index into the object table
-  uint32_t reserved2; // 52
+  double time;         // 0: ns since the trace started
+  double size;         // 8
+  double address;      // 16
+  double oldAddress;   // 24
+  uint32_t seq;        // 32
+  uint32_t alignment;  // 36
+  uint16_t command;    // 40: index into the command table
+  uint8_t kind;        // 42: lib/trace-format.ts EVENT_KINDS
+  uint8_t scope;       // 43
+  uint8_t flags;       // 44: 1 failed, 2 off-thread, 4 outside any command
+  uint8_t thread;      // 45: 0 = the JS thread
+  uint16_t reserved;   // 46
+  uint32_t object;     // 48: index into the object table
+  uint32_t reserved2;  // 52
 };
 static_assert(sizeof(TraceEvent) == 56, "TraceEvent layout is read by TypeScript");
 
@@ -38,9 +38,9 @@ enum class TraceKind : uint8_t { Allocate, Reallocate, Free, InternalAllocate, I
 enum TraceFlag : uint8_t { kFailed = 1, kOffThread = 2, kOutsideCommand = 4 };
 
 struct TraceOptions {
-  size_t capacity = 65536;    // events preallocated
-  size_t maxEvents = 4 << 20; // growth stops here
-  bool grow = true;           // false: drop (and count) once capacity is reached
+  size_t capacity = 65536;     // events preallocated
+  size_t maxEvents = 4 << 20;  // growth stops here
+  bool grow = true;            // false: drop (and count) once capacity is reached
   bool callSites = false;
 };
 
@@ -93,12 +93,12 @@ class TraceRecorder {
   std::vector<TraceEvent> events_;
   uint64_t dropped_ = 0;
   uint32_t seq_ = 0;
-  std::vector<const char*> commands_;  // [0] = "none"; few: a linear scan by pointer
-  std::vector<std::thread::id> threads_;  // [0] = the JS thread
+  std::vector<const char*> commands_;       // [0] = "none"; few: a linear scan by pointer
+  std::vector<std::thread::id> threads_;    // [0] = the JS thread
   std::vector<TraceObjectRecord> objects_;  // [0] = placeholder
   std::unordered_map<uint64_t, uint32_t> objectIndex_;
   std::unordered_map<uint32_t, std::string> callSites_;  // by command-begin seq
-  std::vector<size_t> openCommands_;  // event index of each open command-begin
+  std::vector<size_t> openCommands_;                     // event index of each open command-begin
   // The last command that ended and may still be claimed by the object it created.
   size_t claimBegin_ = SIZE_MAX, claimEnd_ = SIZE_MAX;
 };

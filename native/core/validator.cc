@@ -2,13 +2,21 @@
 
 namespace vkalloc {
 
-const char* const kViolationNames[static_cast<int>(Violation::Count)] = {
-    "double-free",  "free-unknown", "realloc-unknown",          "realloc-freed", "negative-internal-total",
-    "invalid-scope", "invalid-internal-type", "bad-alignment", "realloc-alignment-change", "leak",
-    "wrong-thread", "outside-command"};
+const char* const kViolationNames[static_cast<int>(Violation::Count)] = {"double-free",
+                                                                         "free-unknown",
+                                                                         "realloc-unknown",
+                                                                         "realloc-freed",
+                                                                         "negative-internal-total",
+                                                                         "invalid-scope",
+                                                                         "invalid-internal-type",
+                                                                         "bad-alignment",
+                                                                         "realloc-alignment-change",
+                                                                         "leak",
+                                                                         "wrong-thread",
+                                                                         "outside-command"};
 
 namespace {
-constexpr size_t kMaxRecords = 10000;     // a runaway driver must not exhaust memory
+constexpr size_t kMaxRecords = 10000;  // a runaway driver must not exhaust memory
 constexpr size_t kMaxFreedKept = 1 << 20;
 }  // namespace
 

@@ -43,8 +43,8 @@ struct ViolationRecord {
 
 class Validator {
  public:
-  void Report(Violation kind, const char* command, bool offThread, uintptr_t address, uint64_t size,
-              std::string detail, uint64_t object = 0, const char* objectType = "");
+  void Report(Violation kind, const char* command, bool offThread, uintptr_t address, uint64_t size, std::string detail,
+              uint64_t object = 0, const char* objectType = "");
   // Freed-block memory, to tell a double free from a free of a stranger.
   void Freed(uintptr_t address);
   void Allocated(uintptr_t address);

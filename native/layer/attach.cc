@@ -6,11 +6,13 @@
 extern "C" {
 
 __attribute__((visibility("default"))) int vkalloc_layer_attach(const VkAllocationCallbacks* callbacks,
-                                                                 const VkallocAttachHooks* hooks) {
+                                                                const VkallocAttachHooks* hooks) {
   return vkalloc_layer::Attach(callbacks, hooks);
 }
 
-__attribute__((visibility("default"))) void vkalloc_layer_detach(void) { vkalloc_layer::Detach(); }
+__attribute__((visibility("default"))) void vkalloc_layer_detach(void) {
+  vkalloc_layer::Detach();
+}
 
 __attribute__((visibility("default"))) uint64_t vkalloc_layer_live_objects(const VkAllocationCallbacks* callbacks) {
   return vkalloc_layer::LiveObjects(callbacks);

@@ -14,7 +14,9 @@ namespace vkalloc_layer {
 
 namespace {
 
-void* KeyOf(const void* dispatchable) { return *static_cast<void* const*>(dispatchable); }
+void* KeyOf(const void* dispatchable) {
+  return *static_cast<void* const*>(dispatchable);
+}
 
 // Dispatch key -> state. Looked up on every command, so reads take no lock: a fixed
 // array published with release stores (the few instances and devices of a program fit;
@@ -89,7 +91,8 @@ ObjectMap& InstanceObjects() {
 }
 
 [[noreturn]] void Unknown(const char* what) {
-  std::fprintf(stderr, "vkalloc layer: a Vulkan call on an unknown %s (not made through this layer, or destroyed)\n", what);
+  std::fprintf(stderr, "vkalloc layer: a Vulkan call on an unknown %s (not made through this layer, or destroyed)\n",
+               what);
   std::abort();
 }
 
@@ -115,7 +118,8 @@ void DescribeDevices(InstanceState* s, uint32_t count, const VkPhysicalDevice* d
     VkPhysicalDeviceProperties p{};
     s->next.GetPhysicalDeviceProperties(devices[i], &p);
     std::string driver;
-    if (s->apiVersion >= VK_API_VERSION_1_1 && p.apiVersion >= VK_API_VERSION_1_2 && s->next.GetPhysicalDeviceProperties2) {
+    if (s->apiVersion >= VK_API_VERSION_1_1 && p.apiVersion >= VK_API_VERSION_1_2 &&
+        s->next.GetPhysicalDeviceProperties2) {
       VkPhysicalDeviceDriverProperties d{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
       VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &d};
       s->next.GetPhysicalDeviceProperties2(devices[i], &p2);
@@ -144,9 +148,10 @@ DeviceState* DeviceOf(const void* dispatchable) {
   return s;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL L_vkCreateInstance(const VkInstanceCreateInfo* pCreateInfo, const VkAllocationCallbacks* pAllocator,
-                                                  VkInstance* pInstance) {
-  auto* link = FindInChain<VkLayerInstanceCreateInfo>(pCreateInfo->pNext, VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO);
+VKAPI_ATTR VkResult VKAPI_CALL L_vkCreateInstance(const VkInstanceCreateInfo* pCreateInfo,
+                                                  const VkAllocationCallbacks* pAllocator, VkInstance* pInstance) {
+  auto* link =
+      FindInChain<VkLayerInstanceCreateInfo>(pCreateInfo->pNext, VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO);
   if (!link || !link->u.pLayerInfo) return VK_ERROR_INITIALIZATION_FAILED;
   PFN_vkGetInstanceProcAddr nextGipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
   link->u.pLayerInfo = link->u.pLayerInfo->pNext;  // the next layer finds its own link
@@ -239,7 +244,8 @@ VKAPI_ATTR void VKAPI_CALL L_vkDestroyDevice(VkDevice device, const VkAllocation
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL L_vkGetInstanceProcAddr(VkInstance instance, const char* name) {
   if (!name) return nullptr;
   if (std::strcmp(name, "vkCreateInstance") == 0) return reinterpret_cast<PFN_vkVoidFunction>(&L_vkCreateInstance);
-  if (std::strcmp(name, "vkGetInstanceProcAddr") == 0) return reinterpret_cast<PFN_vkVoidFunction>(&L_vkGetInstanceProcAddr);
+  if (std::strcmp(name, "vkGetInstanceProcAddr") == 0)
+    return reinterpret_cast<PFN_vkVoidFunction>(&L_vkGetInstanceProcAddr);
   if (instance == VK_NULL_HANDLE) return nullptr;  // other global commands: the loader answers them
   InstanceState* s = Instances().Find(instance);
   if (!s) return nullptr;
@@ -250,7 +256,8 @@ VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL L_vkGetInstanceProcAddr(VkInstance inst
 
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL L_vkGetDeviceProcAddr(VkDevice device, const char* name) {
   if (!name || !device) return nullptr;
-  if (std::strcmp(name, "vkGetDeviceProcAddr") == 0) return reinterpret_cast<PFN_vkVoidFunction>(&L_vkGetDeviceProcAddr);
+  if (std::strcmp(name, "vkGetDeviceProcAddr") == 0)
+    return reinterpret_cast<PFN_vkVoidFunction>(&L_vkGetDeviceProcAddr);
   DeviceState* s = Devices().Find(device);
   if (!s) return nullptr;
   PFN_vkVoidFunction next = s->nextGdpa(device, name);
@@ -275,13 +282,13 @@ vkNegotiateLoaderLayerInterfaceVersion(VkNegotiateLayerInterface* p) {
   return VK_SUCCESS;
 }
 
-__attribute__((visibility("default"))) VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetInstanceProcAddr(VkInstance instance,
-                                                                                                     const char* name) {
+__attribute__((visibility("default"))) VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL
+vkGetInstanceProcAddr(VkInstance instance, const char* name) {
   return vkalloc_layer::L_vkGetInstanceProcAddr(instance, name);
 }
 
 __attribute__((visibility("default"))) VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetDeviceProcAddr(VkDevice device,
-                                                                                                   const char* name) {
+                                                                                                    const char* name) {
   return vkalloc_layer::L_vkGetDeviceProcAddr(device, name);
 }
 

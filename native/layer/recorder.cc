@@ -46,8 +46,8 @@ struct Frame {
 struct ThreadState {
   Frame frames[kMaxDepth];
   int depth;
-  uint32_t index;       // trace thread index, 0 = not yet announced
-  uint32_t generation;  // the stream generation `index` was announced in
+  uint32_t index;                    // trace thread index, 0 = not yet announced
+  uint32_t generation;               // the stream generation `index` was announced in
   const VkallocAttachHooks* hooked;  // whose begin ran for the outermost command (attach)
 };
 thread_local ThreadState tls;
@@ -64,7 +64,7 @@ struct Global {
   vkalloc::BlockRegistry registry;
   vkalloc::Validator validator;
   StreamWriter stream;
-  std::string pattern;   // VKALLOC_TRACE_FILE
+  std::string pattern;  // VKALLOC_TRACE_FILE
   bool wantTrace = false;
   bool tracing = false;  // stream open (read without the lock: a stale read only skips work)
   bool checking = false;
@@ -75,7 +75,7 @@ struct Global {
   std::atomic<uint64_t> counted{0}, refused{0};
   std::atomic<int> running{0};  // threads inside a command (checks only)
   uint64_t seq = 1;
-  uint32_t generation = 1;      // bumped per stream (fork)
+  uint32_t generation = 1;  // bumped per stream (fork)
   uint32_t nextThread = 1;
   std::vector<uint32_t> commandGen;  // by id: generation its C line was written in
   uint64_t violations = 0;
@@ -153,7 +153,9 @@ Frame* Top(ThreadState& t) {
   return t.depth > 0 && t.depth <= kMaxDepth ? &t.frames[t.depth - 1] : nullptr;
 }
 
-const char* NameOf(Frame* f) { return f ? kCommandNames[f->id] : vkalloc::kNoCommand; }
+const char* NameOf(Frame* f) {
+  return f ? kCommandNames[f->id] : vkalloc::kNoCommand;
+}
 
 // Opens the stream for this process; with g->mu held.
 void OpenLocked() {
@@ -171,7 +173,8 @@ void OpenLocked() {
   }
   // A per-pid name that exists already belongs to this pid before an exec: keep it.
   bool ok = g->stream.Open(path.c_str(), perPid);
-  for (int k = 1; !ok && perPid && errno == EEXIST && k < 100; k++) ok = g->stream.Open((path + "." + std::to_string(k)).c_str(), true);
+  for (int k = 1; !ok && perPid && errno == EEXIST && k < 100; k++)
+    ok = g->stream.Open((path + "." + std::to_string(k)).c_str(), true);
   if (!ok) {
     std::fprintf(stderr, "vkalloc layer: cannot write the trace file %s: %s\n", path.c_str(), std::strerror(errno));
     g->wantTrace = false;
@@ -217,15 +220,22 @@ void Violate(Violation kind, Frame* f, uintptr_t address, uint64_t size, const s
   ThreadState& t = tls;
   AnnounceLocked(t);
   Line l('V');
-  l.U(g->seq++).U(NowNs()).U(ThreadLocked(t)).U(CommandLocked(f ? f->id : 0)).S(vkalloc::kViolationNames[static_cast<int>(kind)])
-      .X(address).U(size).S(detail.c_str());
+  l.U(g->seq++)
+      .U(NowNs())
+      .U(ThreadLocked(t))
+      .U(CommandLocked(f ? f->id : 0))
+      .S(vkalloc::kViolationNames[static_cast<int>(kind)])
+      .X(address)
+      .U(size)
+      .S(detail.c_str());
   Put(l);
 }
 
 void CheckContext(Frame* f, uintptr_t address, uint64_t size) {
   if (f) return;
   if (g->running.load(std::memory_order_relaxed) > 0) {
-    Violate(Violation::WrongThread, f, address, size, "callback on a thread with no command while another thread runs one");
+    Violate(Violation::WrongThread, f, address, size,
+            "callback on a thread with no command while another thread runs one");
   } else {
     Violate(Violation::OutsideCommand, f, address, size, "callback while no Vulkan command runs");
   }
@@ -235,7 +245,8 @@ void CheckRequest(Frame* f, size_t size, size_t alignment, int scope) {
   CheckContext(f, 0, size);
   if (alignment == 0 || (alignment & (alignment - 1)) != 0)
     Violate(Violation::BadAlignment, f, 0, size, "alignment " + std::to_string(alignment));
-  if (scope < 0 || scope >= vkalloc::kScopeCount) Violate(Violation::InvalidScope, f, 0, size, "allocation scope " + std::to_string(scope));
+  if (scope < 0 || scope >= vkalloc::kScopeCount)
+    Violate(Violation::InvalidScope, f, 0, size, "allocation scope " + std::to_string(scope));
 }
 
 size_t UsableAlignment(size_t a) {
@@ -247,7 +258,9 @@ size_t UsableAlignment(size_t a) {
 
 // ---- fault injection --------------------------------------------------------------------
 
-bool Counts(Frame* f) { return g->failOnly.empty() || (f && f->id < g->failOnly.size() && g->failOnly[f->id]); }
+bool Counts(Frame* f) {
+  return g->failOnly.empty() || (f && f->id < g->failOnly.size() && g->failOnly[f->id]);
+}
 
 bool Refuse(Frame* f) {
   if (!Counts(f)) return false;
@@ -265,17 +278,30 @@ void EventLocked(ThreadState& t, char kind, int scope, uint64_t size, uint64_t a
   Frame* f = Top(t);
   AnnounceLocked(t);
   Line l(kind);
-  l.U(g->seq++).U(NowNs()).U(ThreadLocked(t)).U(CommandLocked(f ? f->id : 0)).U(static_cast<uint64_t>(scope)).U(size)
-      .U(alignment).X(address).X(old).U(flags).X(f ? f->object : 0);
+  l.U(g->seq++)
+      .U(NowNs())
+      .U(ThreadLocked(t))
+      .U(CommandLocked(f ? f->id : 0))
+      .U(static_cast<uint64_t>(scope))
+      .U(size)
+      .U(alignment)
+      .X(address)
+      .X(old)
+      .U(flags)
+      .X(f ? f->object : 0);
   Put(l);
 }
 
-void Failed(ThreadState& t, const Source* s, char kind, int scope, size_t size, size_t alignment, uintptr_t old, bool injected) {
+void Failed(ThreadState& t, const Source* s, char kind, int scope, size_t size, size_t alignment, uintptr_t old,
+            bool injected) {
   Frame* f = Top(t);
   std::lock_guard<std::mutex> lock(g->mu);
-  g->registry.CountFailure(kind == 'r' ? vkalloc::CallKind::Reallocate : vkalloc::CallKind::Allocate,
-                           Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0});
-  if (g->tracing) EventLocked(t, kind, scope, size, alignment, 0, old, kFlagFailed | (injected ? kFlagInjected : 0) | (s->own ? 0 : kFlagApp));
+  g->registry.CountFailure(
+      kind == 'r' ? vkalloc::CallKind::Reallocate : vkalloc::CallKind::Allocate,
+      Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0});
+  if (g->tracing)
+    EventLocked(t, kind, scope, size, alignment, 0, old,
+                kFlagFailed | (injected ? kFlagInjected : 0) | (s->own ? 0 : kFlagApp));
 }
 
 void* VKAPI_CALL Allocate(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope) {
@@ -298,8 +324,10 @@ void* VKAPI_CALL Allocate(void* user, size_t size, size_t alignment, VkSystemAll
   g->registry.CountCall(vkalloc::CallKind::Allocate, f == nullptr);
   // The layer records; it does not police the allocator it passes through (an app's
   // allocator that hands out overlapping memory is left to `vkalloc check`'s kinds).
-  g->registry.Insert(p, Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0},
-                     nullptr);
+  g->registry.Insert(
+      p,
+      Block{size, static_cast<uint32_t>(alignment), static_cast<uint8_t>(scope), vkalloc::Owner::Native, NameOf(f), 0},
+      nullptr);
   if (g->tracing) EventLocked(t, 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p), 0, s->own ? 0 : kFlagApp);
   return p;
 }
@@ -319,8 +347,9 @@ void VKAPI_CALL Free(void* user, void* p) {
     std::lock_guard<std::mutex> lock(g->mu);
     g->registry.CountCall(vkalloc::CallKind::Free, f == nullptr);
     known = g->registry.Remove(p, NameOf(f), &b);
-    if (g->tracing) EventLocked(t, 'f', known ? b.scope : 0, known ? b.size : 0, known ? b.alignment : 0,
-                                reinterpret_cast<uintptr_t>(p), 0, (known ? 0 : kFlagFailed) | (s->own ? 0 : kFlagApp));
+    if (g->tracing)
+      EventLocked(t, 'f', known ? b.scope : 0, known ? b.size : 0, known ? b.alignment : 0,
+                  reinterpret_cast<uintptr_t>(p), 0, (known ? 0 : kFlagFailed) | (s->own ? 0 : kFlagApp));
   }
   if (!known) {
     if (g->checking) {
@@ -333,8 +362,10 @@ void VKAPI_CALL Free(void* user, void* p) {
     return;
   }
   if (g->checking) g->validator.Freed(reinterpret_cast<uintptr_t>(p));
-  if (s->own) vkalloc::AlignedFree(p);
-  else s->app.pfnFree(s->app.pUserData, p);
+  if (s->own)
+    vkalloc::AlignedFree(p);
+  else
+    s->app.pfnFree(s->app.pUserData, p);
 }
 
 void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alignment, VkSystemAllocationScope scope) {
@@ -352,8 +383,9 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
   if (original && !known) {
     if (g->checking) {
       bool freed = g->validator.WasFreed(reinterpret_cast<uintptr_t>(original));
-      Violate(freed ? Violation::ReallocFreed : Violation::ReallocUnknown, f, reinterpret_cast<uintptr_t>(original), size,
-              freed ? "reallocation of a block already freed" : "reallocation of a pointer the allocator never returned");
+      Violate(
+          freed ? Violation::ReallocFreed : Violation::ReallocUnknown, f, reinterpret_cast<uintptr_t>(original), size,
+          freed ? "reallocation of a block already freed" : "reallocation of a pointer the allocator never returned");
     }
     if (s->own) return nullptr;
   }
@@ -384,7 +416,9 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
     std::lock_guard<std::mutex> lock(g->mu);
     Block b{};
     bool removed = original && g->registry.Remove(original, NameOf(f), &b);
-    if (g->tracing && original) EventLocked(t, 'f', b.scope, removed ? b.size : 0, b.alignment, reinterpret_cast<uintptr_t>(original), 0, kFlagApp);
+    if (g->tracing && original)
+      EventLocked(t, 'f', b.scope, removed ? b.size : 0, b.alignment, reinterpret_cast<uintptr_t>(original), 0,
+                  kFlagApp);
     return p;
   }
   if (!p) {
@@ -401,8 +435,9 @@ void* VKAPI_CALL Reallocate(void* user, void* original, size_t size, size_t alig
     g->registry.CountCall(vkalloc::CallKind::Allocate, f == nullptr);
     g->registry.Insert(p, b, nullptr);
   }
-  if (g->tracing) EventLocked(t, original ? 'r' : 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p),
-                              reinterpret_cast<uintptr_t>(original), s->own ? 0 : kFlagApp);
+  if (g->tracing)
+    EventLocked(t, original ? 'r' : 'a', scope, size, alignment, reinterpret_cast<uintptr_t>(p),
+                reinterpret_cast<uintptr_t>(original), s->own ? 0 : kFlagApp);
   return p;
 }
 
@@ -412,8 +447,10 @@ void Internal(Source* s, bool allocate, size_t size, VkInternalAllocationType ty
   if (g->checking) {
     CheckContext(f, 0, size);
     if (type != VK_INTERNAL_ALLOCATION_TYPE_EXECUTABLE)
-      Violate(Violation::InvalidInternalType, f, 0, size, "internal allocation type " + std::to_string(static_cast<int>(type)));
-    if (scope < 0 || scope >= vkalloc::kScopeCount) Violate(Violation::InvalidScope, f, 0, size, "allocation scope " + std::to_string(scope));
+      Violate(Violation::InvalidInternalType, f, 0, size,
+              "internal allocation type " + std::to_string(static_cast<int>(type)));
+    if (scope < 0 || scope >= vkalloc::kScopeCount)
+      Violate(Violation::InvalidScope, f, 0, size, "allocation scope " + std::to_string(scope));
     if (!g->validator.Internal(allocate, size, scope))
       Violate(Violation::NegativeInternalTotal, f, 0, size, "internal frees exceed internal allocations in a scope");
   }
@@ -426,7 +463,8 @@ void Internal(Source* s, bool allocate, size_t size, VkInternalAllocationType ty
   if (g->tracing) EventLocked(t, allocate ? 'i' : 'j', scope, size, 0, 0, 0, s->own ? 0 : kFlagApp);
 }
 
-void VKAPI_CALL InternalAllocate(void* user, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope) {
+void VKAPI_CALL InternalAllocate(void* user, size_t size, VkInternalAllocationType type,
+                                 VkSystemAllocationScope scope) {
   Internal(static_cast<Source*>(user), true, size, type, scope);
 }
 void VKAPI_CALL InternalFree(void* user, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope) {
@@ -439,8 +477,12 @@ void FillDown(Source* s) {
 
 // ---- process life ----------------------------------------------------------------------
 
-void ForkPrepare() { g->mu.lock(); }
-void ForkParent() { g->mu.unlock(); }
+void ForkPrepare() {
+  g->mu.lock();
+}
+void ForkParent() {
+  g->mu.unlock();
+}
 void ForkChild() {
   // The mapping is shared with the parent's file: the child writes its own (with %p) or none.
   g->stream.Abandon();
@@ -465,15 +507,19 @@ __attribute__((constructor)) void Init() {
   if (const char* n = std::getenv("VKALLOC_TRACE_LIMIT"); n && *n) {
     char* end = nullptr;
     unsigned long long v = std::strtoull(n, &end, 10);
-    if (*end == '\0' && v >= 4096) g->limit = v;
-    else std::fprintf(stderr, "vkalloc layer: ignoring VKALLOC_TRACE_LIMIT=%s: expected a number of bytes >= 4096\n", n);
+    if (*end == '\0' && v >= 4096)
+      g->limit = v;
+    else
+      std::fprintf(stderr, "vkalloc layer: ignoring VKALLOC_TRACE_LIMIT=%s: expected a number of bytes >= 4096\n", n);
   }
   if (const char* c = std::getenv("VKALLOC_CHECK"); c && *c && std::strcmp(c, "0") != 0) g->checking = true;
   if (const char* n = std::getenv("VKALLOC_FAIL_FROM"); n && *n) {
     char* end = nullptr;
     long long v = std::strtoll(n, &end, 10);
-    if (*end == '\0' && v >= 0) g->failFrom = v;
-    else std::fprintf(stderr, "vkalloc layer: ignoring VKALLOC_FAIL_FROM=%s: expected a non-negative integer\n", n);
+    if (*end == '\0' && v >= 0)
+      g->failFrom = v;
+    else
+      std::fprintf(stderr, "vkalloc layer: ignoring VKALLOC_FAIL_FROM=%s: expected a non-negative integer\n", n);
   }
   if (const char* only = std::getenv("VKALLOC_FAIL_ONLY"); only && *only) {
     g->failOnly.assign(kCommandCount, false);
@@ -484,8 +530,10 @@ __attribute__((constructor)) void Init() {
       std::string name = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
       if (!name.empty()) {
         unsigned id = CommandId(name.c_str());
-        if (id) g->failOnly[id] = true;
-        else std::fprintf(stderr, "vkalloc layer: VKALLOC_FAIL_ONLY: unknown command %s\n", name.c_str());
+        if (id)
+          g->failOnly[id] = true;
+        else
+          std::fprintf(stderr, "vkalloc layer: VKALLOC_FAIL_ONLY: unknown command %s\n", name.c_str());
       }
       if (comma == std::string::npos) break;
       at = comma + 1;
@@ -499,7 +547,13 @@ __attribute__((destructor)) void Fini() {
   if (!g->tracing) return;
   vkalloc::RegistrySnapshot snap = g->registry.Snapshot();
   Line l('X');
-  l.U(g->seq++).U(NowNs()).U(snap.liveCount).U(snap.liveBytes).U(g->counted.load()).U(g->refused.load()).U(g->violations);
+  l.U(g->seq++)
+      .U(NowNs())
+      .U(snap.liveCount)
+      .U(snap.liveBytes)
+      .U(g->counted.load())
+      .U(g->refused.load())
+      .U(g->violations);
   g->stream.Write(l.Data(), l.Size());  // past the limit too: it says how the program ended
   g->stream.Close();
   g->tracing = false;
@@ -537,19 +591,23 @@ void AfterDestroy(const char* what, uint64_t handle, bool lastInstance) {
     size_t shown = 0;
     for (const auto& entry : g->registry.LiveBlocks()) {
       if (shown++ >= 100) break;
-      Violate(Violation::Leak, Top(tls), entry.first, entry.second.size,
-              std::string("block allocated in ") + entry.second.command + " still live after the last vkDestroyInstance");
+      Violate(
+          Violation::Leak, Top(tls), entry.first, entry.second.size,
+          std::string("block allocated in ") + entry.second.command + " still live after the last vkDestroyInstance");
     }
   }
 }
 
-const void* OwnCallbacks() { return &g->own.down; }
+const void* OwnCallbacks() {
+  return &g->own.down;
+}
 
 namespace {
 
 bool SameCallbacks(const VkAllocationCallbacks& a, const VkAllocationCallbacks& b) {
   return a.pUserData == b.pUserData && a.pfnAllocation == b.pfnAllocation && a.pfnReallocation == b.pfnReallocation &&
-         a.pfnFree == b.pfnFree && a.pfnInternalAllocation == b.pfnInternalAllocation && a.pfnInternalFree == b.pfnInternalFree;
+         a.pfnFree == b.pfnFree && a.pfnInternalAllocation == b.pfnInternalAllocation &&
+         a.pfnInternalFree == b.pfnInternalFree;
 }
 
 // The wrapper of `app`, made on first use; with g->sourcesMu held.
@@ -659,7 +717,8 @@ void Command::Created(ObjectMap& objects, const char* type, uint64_t handle, uin
   Put(l);
 }
 
-const VkAllocationCallbacks* Command::Destroying(ObjectMap& objects, uint64_t handle, const VkAllocationCallbacks* app) {
+const VkAllocationCallbacks* Command::Destroying(ObjectMap& objects, uint64_t handle,
+                                                 const VkAllocationCallbacks* app) {
   if (handle == 0) return app;
   const VkAllocationCallbacks* c = objects.Take(handle);
   return c ? c : app;

@@ -35,16 +35,31 @@ class StreamWriter {
 // Formats one line into a fixed buffer (no allocation, no locale).
 class Line {
  public:
-  explicit Line(char kind) { buf_[0] = kind; n_ = 1; }
+  explicit Line(char kind) {
+    buf_[0] = kind;
+    n_ = 1;
+  }
   Line& U(uint64_t v);
-  Line& I(int64_t v) { if (v < 0) { Tab(); buf_[n_++] = '-'; return Digits(static_cast<uint64_t>(-v)); } return U(static_cast<uint64_t>(v)); }
-  Line& X(uint64_t v);  // hex, no prefix
+  Line& I(int64_t v) {
+    if (v < 0) {
+      Tab();
+      buf_[n_++] = '-';
+      return Digits(static_cast<uint64_t>(-v));
+    }
+    return U(static_cast<uint64_t>(v));
+  }
+  Line& X(uint64_t v);     // hex, no prefix
   Line& S(const char* s);  // tabs and newlines become spaces
-  const char* Data() { buf_[n_] = '\n'; return buf_; }
+  const char* Data() {
+    buf_[n_] = '\n';
+    return buf_;
+  }
   size_t Size() const { return n_ + 1; }
 
  private:
-  void Tab() { if (n_ < kMax) buf_[n_++] = '\t'; }
+  void Tab() {
+    if (n_ < kMax) buf_[n_++] = '\t';
+  }
   Line& Digits(uint64_t v);
   static constexpr size_t kMax = 1000;
   char buf_[kMax + 24];

@@ -19,10 +19,18 @@ const VkAllocationCallbacks* CallbacksArg(const Napi::CallbackInfo& info) {
   return UnwrapAs<AllocatorBridge>(info[0])->Callbacks();
 }
 
-void* Address(const Napi::Value& v) { return reinterpret_cast<void*>(static_cast<uintptr_t>(v.As<Napi::Number>().DoubleValue())); }
-Napi::Value Number(Napi::Env env, void* p) { return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(p))); }
-size_t Size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().DoubleValue()); }
-VkSystemAllocationScope Scope(const Napi::Value& v) { return static_cast<VkSystemAllocationScope>(v.As<Napi::Number>().Uint32Value()); }
+void* Address(const Napi::Value& v) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(v.As<Napi::Number>().DoubleValue()));
+}
+Napi::Value Number(Napi::Env env, void* p) {
+  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(p)));
+}
+size_t Size(const Napi::Value& v) {
+  return static_cast<size_t>(v.As<Napi::Number>().DoubleValue());
+}
+VkSystemAllocationScope Scope(const Napi::Value& v) {
+  return static_cast<VkSystemAllocationScope>(v.As<Napi::Number>().Uint32Value());
+}
 
 // allocate(bridge, size, alignment, scope) -> address (0 on NULL)
 Napi::Value Allocate(const Napi::CallbackInfo& info) {
@@ -35,7 +43,8 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
 Napi::Value Reallocate(const Napi::CallbackInfo& info) {
   const VkAllocationCallbacks* cb = CallbacksArg(info);
   CommandScope scope(info.Env(), "testDriver");
-  return Number(info.Env(), cb->pfnReallocation(cb->pUserData, Address(info[1]), Size(info[2]), Size(info[3]), Scope(info[4])));
+  return Number(info.Env(),
+                cb->pfnReallocation(cb->pUserData, Address(info[1]), Size(info[2]), Size(info[3]), Scope(info[4])));
 }
 
 // free(bridge, address)
@@ -131,11 +140,14 @@ Napi::Value Bench(const Napi::CallbackInfo& info) {
     if (mode == "malloc") {
       for (size_t i = 0; i < n; i++) {
         void* p = nullptr;
-        if (posix_memalign(&p, std::max<size_t>(static_cast<size_t>(aligns[i]), sizeof(void*)), static_cast<size_t>(sizes[i])) == 0) std::free(p);
+        if (posix_memalign(&p, std::max<size_t>(static_cast<size_t>(aligns[i]), sizeof(void*)),
+                           static_cast<size_t>(sizes[i])) == 0)
+          std::free(p);
       }
     } else if (mode == "pairs") {
       for (size_t i = 0; i < n; i++) {
-        void* p = cb->pfnAllocation(cb->pUserData, static_cast<size_t>(sizes[i]), static_cast<size_t>(aligns[i]), VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+        void* p = cb->pfnAllocation(cb->pUserData, static_cast<size_t>(sizes[i]), static_cast<size_t>(aligns[i]),
+                                    VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
         cb->pfnFree(cb->pUserData, p);
       }
     } else if (mode == "realloc") {

@@ -102,7 +102,9 @@ CommandBuffer* CommandBuffer::Wrap(Napi::Env env, CommandPool* pool, VkCommandBu
   return cb;
 }
 
-const DeviceDispatch& CommandBuffer::Vk() const { return pool_->Owner()->Dispatch(); }
+const DeviceDispatch& CommandBuffer::Vk() const {
+  return pool_->Owner()->Dispatch();
+}
 
 Napi::Value CommandBuffer::Begin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -105,7 +105,8 @@ Napi::Value DescriptorPool::AllocateSets(const Napi::CallbackInfo& info) {
     scope.Check(device_->Dispatch().vkAllocateDescriptorSets(device_->Handle(), &ai, sets.data()));
   }
   Napi::Array out = Napi::Array::New(env, sets.size());
-  for (size_t i = 0; i < sets.size(); i++) out.Set(static_cast<uint32_t>(i), DescriptorSet::Wrap(env, this, sets[i])->Value());
+  for (size_t i = 0; i < sets.size(); i++)
+    out.Set(static_cast<uint32_t>(i), DescriptorSet::Wrap(env, this, sets[i])->Value());
   return out;
 }
 

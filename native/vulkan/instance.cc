@@ -25,8 +25,10 @@ class DriverSelection {
   }
   ~DriverSelection() {
     for (size_t i = 0; i < 2; i++) {
-      if (saved_[i].first) setenv(kNames[i], saved_[i].second.c_str(), 1);
-      else unsetenv(kNames[i]);
+      if (saved_[i].first)
+        setenv(kNames[i], saved_[i].second.c_str(), 1);
+      else
+        unsetenv(kNames[i]);
     }
   }
 
@@ -48,8 +50,9 @@ std::vector<std::string> StringList(Napi::Value v) {
 Loader& RequireLoader(Napi::Env env) {
   Loader& loader = AddonData::Get(env)->loader;
   if (!loader.Open()) {
-    throw Napi::Error::New(env, "The Vulkan loader (" + loader.LibraryName() + ") could not be loaded: " +
-                                    loader.Error() + ". Install it with: apt-get install libvulkan1 mesa-vulkan-drivers");
+    throw Napi::Error::New(env, "The Vulkan loader (" + loader.LibraryName() +
+                                    ") could not be loaded: " + loader.Error() +
+                                    ". Install it with: apt-get install libvulkan1 mesa-vulkan-drivers");
   }
   return loader;
 }
@@ -132,7 +135,8 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
     {
       CommandScope scope(env, "vkCreateDebugUtilsMessengerEXT");
       if (instance->dispatch_.vkCreateDebugUtilsMessengerEXT) {
-        result = instance->dispatch_.vkCreateDebugUtilsMessengerEXT(handle, &messengerInfo, callbacks, &instance->messenger_);
+        result = instance->dispatch_.vkCreateDebugUtilsMessengerEXT(handle, &messengerInfo, callbacks,
+                                                                    &instance->messenger_);
       }
       if (result < 0) instance->Destroy();
       scope.Check(result);

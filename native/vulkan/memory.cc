@@ -65,7 +65,8 @@ Napi::Value DeviceMemory::SyncRange(const Napi::CallbackInfo& info, bool flush) 
   VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE};
   range.memory = handle_;
   range.offset = static_cast<VkDeviceSize>(info[0].As<Napi::Number>().DoubleValue());
-  range.size = info[1].IsUndefined() ? VK_WHOLE_SIZE : static_cast<VkDeviceSize>(info[1].As<Napi::Number>().DoubleValue());
+  range.size =
+      info[1].IsUndefined() ? VK_WHOLE_SIZE : static_cast<VkDeviceSize>(info[1].As<Napi::Number>().DoubleValue());
   const DeviceDispatch& vk = device_->Dispatch();
   CommandScope scope(env, flush ? "vkFlushMappedMemoryRanges" : "vkInvalidateMappedMemoryRanges");
   scope.Check(flush ? vk.vkFlushMappedMemoryRanges(device_->Handle(), 1, &range)
@@ -73,8 +74,12 @@ Napi::Value DeviceMemory::SyncRange(const Napi::CallbackInfo& info, bool flush) 
   return env.Undefined();
 }
 
-Napi::Value DeviceMemory::Flush(const Napi::CallbackInfo& info) { return SyncRange(info, true); }
-Napi::Value DeviceMemory::Invalidate(const Napi::CallbackInfo& info) { return SyncRange(info, false); }
+Napi::Value DeviceMemory::Flush(const Napi::CallbackInfo& info) {
+  return SyncRange(info, true);
+}
+Napi::Value DeviceMemory::Invalidate(const Napi::CallbackInfo& info) {
+  return SyncRange(info, false);
+}
 
 void DeviceMemory::DestroyHandle() {
   DetachMapping();

@@ -156,7 +156,8 @@ Napi::Value Pipeline::CreateCompute(const Napi::CallbackInfo& info, Device* devi
   VkPipeline handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateComputePipelines");
-    scope.Check(device->Dispatch().vkCreateComputePipelines(device->Handle(), cache, 1, &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(
+        device->Dispatch().vkCreateComputePipelines(device->Handle(), cache, 1, &ci, CallbacksOf(info[1]), &handle));
   }
   Pipeline* pipeline = NewWrapped<Pipeline>(env, AddonData::Get(env)->pipelineCtor);
   pipeline->device_ = device;

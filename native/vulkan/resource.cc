@@ -40,8 +40,10 @@ void Resource::Destroy() {
   }
   destroyed_ = true;
   if (attached_) {
-    if (parent_) parent_->children_.erase(position_);
-    else data_->roots.erase(position_);
+    if (parent_)
+      parent_->children_.erase(position_);
+    else
+      data_->roots.erase(position_);
     parent_ = nullptr;
     parentRef_.Reset();
     allocatorRef_.Reset();

@@ -72,16 +72,18 @@ class WrappedResource : public Napi::ObjectWrap<T>, public Resource {
   // Common JS members: `destroyed` and `destroy()`.
   static void AddCommonMembers(std::vector<typename Napi::ObjectWrap<T>::PropertyDescriptor>& props) {
     using Method = Napi::Value (T::*)(const Napi::CallbackInfo&);
-    props.push_back(Napi::ObjectWrap<T>::InstanceAccessor("destroyed", static_cast<Method>(&WrappedResource::JsDestroyed), nullptr, napi_configurable));
-    props.push_back(Napi::ObjectWrap<T>::InstanceMethod("destroy", static_cast<Method>(&WrappedResource::JsDestroy), napi_default_method));
+    props.push_back(Napi::ObjectWrap<T>::InstanceAccessor(
+        "destroyed", static_cast<Method>(&WrappedResource::JsDestroyed), nullptr, napi_configurable));
+    props.push_back(Napi::ObjectWrap<T>::InstanceMethod("destroy", static_cast<Method>(&WrappedResource::JsDestroy),
+                                                        napi_default_method));
   }
 
  protected:
   Napi::Value JsDestroyed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Destroyed()); }
   Napi::Value JsDestroy(const Napi::CallbackInfo& info) {
     if (data_->policyDepth > 0) {
-      throw Napi::Error::New(info.Env(), std::string("Cannot destroy a ") + TypeName() +
-                                             " from inside an allocator policy callback");
+      throw Napi::Error::New(
+          info.Env(), std::string("Cannot destroy a ") + TypeName() + " from inside an allocator policy callback");
     }
     Destroy();
     return info.Env().Undefined();
@@ -89,8 +91,10 @@ class WrappedResource : public Napi::ObjectWrap<T>, public Resource {
 
  private:
   void KeepWrapperAlive(bool keep) override {
-    if (keep) this->Ref();
-    else this->Unref();
+    if (keep)
+      this->Ref();
+    else
+      this->Unref();
   }
   Napi::Object Wrapper() override { return this->Value(); }
 };
