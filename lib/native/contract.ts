@@ -198,6 +198,11 @@ export declare class Device {
   allocateMemory(info: { size: number; memoryTypeIndex: number }, allocator: AllocatorBridge | null): DeviceMemory;
   createFence(info: { signaled: boolean }, allocator: AllocatorBridge | null): Fence;
   waitIdle(): void;
+  /**
+   * vkDeviceWaitIdle on a thread of its own; settles on the JS thread. Rejects with a
+   * VulkanError, or an Error when the device is destroyed meanwhile (it waits for the idle first).
+   */
+  waitIdleAsync(): Promise<void>;
   createSemaphore(info: { timeline: boolean; initialValue: number }, allocator: AllocatorBridge | null): Semaphore;
   createCommandPool(info: { queueFamily: number; flags: number }, allocator: AllocatorBridge | null): CommandPool;
   /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
@@ -254,6 +259,12 @@ export declare class Fence {
   readonly destroyed: boolean;
   /** true when signaled, false on timeout. */
   wait(timeoutNs: number): boolean;
+  /**
+   * vkWaitForFences on a thread of its own (in slices, so destroy and teardown can stop
+   * it); resolves on the JS thread with true when signaled, false on timeout. Rejects
+   * with a VulkanError, or an Error when the fence or its device is destroyed meanwhile.
+   */
+  waitAsync(timeoutNs: number): Promise<boolean>;
   signaled(): boolean;
   reset(): void;
   destroy(): void;

@@ -147,8 +147,8 @@ bool AllocatorBridge::CanCallJs() const {
 }
 
 const char* AllocatorBridge::CurrentCommand() const {
-  if (!data_->OnJsThread() || !data_->currentCommand) return kNoCommand;
-  return data_->currentCommand;
+  if (!data_->OnJsThread()) return offThreadCommand ? offThreadCommand : kNoCommand;
+  return data_->currentCommand ? data_->currentCommand : kNoCommand;
 }
 
 uint32_t AllocatorBridge::CurrentCommandSeq() const {
@@ -348,6 +348,8 @@ void AllocatorBridge::CheckContext(uintptr_t address, uint64_t size) {
       validator_->Report(Violation::OutsideCommand, kNoCommand, false, address, size,
                          "callback on the JS thread while no Vulkan command runs");
     }
+  } else if (offThreadCommand) {
+    // An asynchronous wait's own thread, inside its command: where the spec allows callbacks.
   } else if (data_->commandRunning.load(std::memory_order_relaxed)) {
     validator_->Report(Violation::WrongThread, kNoCommand, true, address, size,
                        "callback from another thread while a command runs on the JS thread");
