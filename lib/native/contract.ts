@@ -203,6 +203,8 @@ export declare class Device {
    * VulkanError, or an Error when the device is destroyed meanwhile (it waits for the idle first).
    */
   waitIdleAsync(): Promise<void>;
+  /** For process exit: stops the asynchronous waits, then vkDeviceWaitIdle if work was submitted. Never throws. */
+  quiesce(): void;
   createSemaphore(info: { timeline: boolean; initialValue: number }, allocator: AllocatorBridge | null): Semaphore;
   createCommandPool(info: { queueFamily: number; flags: number }, allocator: AllocatorBridge | null): CommandPool;
   /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
@@ -443,6 +445,8 @@ export declare const __testDriver: {
   write(address: number, bytes: Uint8Array): void;
   /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
+  /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */
+  failedWait(device: Device, result: number): Promise<boolean>;
 };
 
 /** Layouts and names shared with TypeScript (native/bridge/boundary.cc; checked by lib/native/boundary.ts). */

@@ -26,6 +26,24 @@ import { Semaphore, semaphoreInfo, SemaphoreOptions } from './semaphore';
 import { parseSpirv, ShaderModule } from './shader-module';
 import * as is from '../util/is';
 
+// Node runs no environment cleanup hook for process.exit() on the main thread, so the
+// native teardown that waits for the GPU does not run then: work still in flight, or a
+// wait's thread still in the driver, while the process's static destructors run
+// crashed SwiftShader. The devices that submitted work or waited asynchronously are
+// quiesced on 'exit' instead (this module's: each worker has its own).
+const activeDevices = new Map<Device, Native.Device>();
+let exitHookInstalled = false;
+
+function quiesceAll(): void {
+  for (const native of activeDevices.values()) {
+    try {
+      native.quiesce();
+    } catch {
+      // nothing may stop the exit
+    }
+  }
+}
+
 export class Device extends VulkanObject<Native.Device> {
   readonly physicalDevice: PhysicalDevice;
   readonly allocator: HostAllocator | null;
@@ -52,6 +70,11 @@ export class Device extends VulkanObject<Native.Device> {
     this.features = Object.freeze({ ...features });
   }
 
+  /** @internal */
+  static handleOf(device: Device): Native.Device {
+    return Device.nativeOf(device);
+  }
+
   /** The queue families this device was created with. */
   get queueFamilies(): number[] {
     return [...this.#queueCounts.keys()];
@@ -60,6 +83,17 @@ export class Device extends VulkanObject<Native.Device> {
   /** @internal A queue of this device was given work (Queue.submit). */
   noteSubmit(queue: Queue): void {
     this.#busy.add(queue);
+    this.#quiesceAtExit();
+  }
+
+  #quiesceAtExit(): void {
+    if (activeDevices.has(this)) return;
+    for (const device of activeDevices.keys()) if (device.destroyed) activeDevices.delete(device);
+    activeDevices.set(this, Device.nativeOf(this));
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', quiesceAll);
+    }
   }
 
   /** @internal A queue (or, without one, the whole device) was waited idle. */
@@ -76,11 +110,13 @@ export class Device extends VulkanObject<Native.Device> {
   override destroy(...args: unknown[]): void {
     if (args.length === 0) this.settle();
     super.destroy(...args);
+    activeDevices.delete(this);
   }
 
   /** @internal Counts `promise` as a pending wait (`what`) until it settles: destroy() refuses meanwhile. */
   trackWait<T>(what: string, promise: Promise<T>): Promise<T> {
     this.#waits.set(what, (this.#waits.get(what) ?? 0) + 1);
+    this.#quiesceAtExit();
     const done = () => {
       const left = this.#waits.get(what)! - 1;
       if (left === 0) this.#waits.delete(what);

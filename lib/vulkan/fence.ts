@@ -1,7 +1,8 @@
 // Fence: wait with a timeout (a timeout is a result, not an exception), on the JS
 // thread (wait) or off it (waitAsync: a promise that settles on the JS thread), status,
-// reset. While a waitAsync() is pending, destroy() and reset() refuse: the wait's
-// thread is inside vkWaitForFences on this fence.
+// reset. While a waitAsync() is pending, destroy(), reset() and submitting the fence
+// again refuse: the wait's thread is inside vkWaitForFences on it, and Vulkan wants
+// the fence of those commands to themselves.
 import { Native } from '../native/binding';
 import type { Device } from './device';
 import type { HostAllocator } from '../allocator/host-allocator';
@@ -79,6 +80,11 @@ export class Fence extends VulkanObject<Native.Fence> {
 
   #refuseWhileWaited(action: string): void {
     if (this.#waiting > 0) throw new Error(`Cannot ${action} this Fence while a waitAsync() on it is pending: await it first`);
+  }
+
+  /** @internal Throws while a waitAsync() on `fence` is pending (Queue.submit). */
+  static refuseWhileWaited(fence: Fence, action: string): void {
+    fence.#refuseWhileWaited(action);
   }
 }
 

@@ -108,6 +108,7 @@ export class Queue extends VulkanObject<Native.Queue> {
     if (fence !== undefined) {
       is.instanceOf(fence, 'fence', Fence, 'a Fence');
       checkSameDevice(this.device, fence, 'fence', 'Queue');
+      Fence.refuseWhileWaited(fence, 'submit with');
       nativeFence = Fence.nativeHandle(fence);
     }
     handle.submit(native, nativeFence);

@@ -202,6 +202,25 @@ Napi::Value Device::WaitIdleAsync(const Napi::CallbackInfo& info) {
                    [waitIdle, handle](uint64_t) { return waitIdle(handle); });
 }
 
+// quiesce(): for process exit (lib/vulkan/device.ts, on process 'exit'; Node runs no
+// cleanup hook for process.exit() on the main thread): stops the waits and waits for
+// submitted work, so that neither a wait's thread nor the driver's work is inside the
+// driver while the process's static destructors run (SwiftShader crashed one exit in
+// five without it). Never throws; from inside a policy callback it only stops the waits.
+Napi::Value Device::Quiesce(const Napi::CallbackInfo& info) {
+  if (Destroyed()) return info.Env().Undefined();
+  try {
+    StopWaits(nullptr);
+    if (submitted_ && data_->policyDepth == 0) {
+      CommandScope scope(data_, "vkDeviceWaitIdle");  // the teardown form: nothing thrown at JS
+      dispatch_.vkDeviceWaitIdle(handle_);
+      submitted_ = false;
+    }
+  } catch (...) {
+  }
+  return info.Env().Undefined();
+}
+
 // ---- the device ------------------------------------------------------------------------
 
 Napi::Function Device::Define(Napi::Env env) {
@@ -212,6 +231,7 @@ Napi::Function Device::Define(Napi::Env env) {
       InstanceMethod<&Device::CreateFence>("createFence", napi_default_method),
       InstanceMethod<&Device::WaitIdle>("waitIdle", napi_default_method),
       InstanceMethod<&Device::WaitIdleAsync>("waitIdleAsync", napi_default_method),
+      InstanceMethod<&Device::Quiesce>("quiesce", napi_default_method),
       InstanceMethod<&Device::CreateSemaphore>("createSemaphore", napi_default_method),
       InstanceMethod<&Device::CreateCommandPool>("createCommandPool", napi_default_method),
       InstanceMethod<&Device::CreateShaderModule>("createShaderModule", napi_default_method),

@@ -67,6 +67,7 @@ class Device : public WrappedResource<Device> {
   Napi::Value CreateImage(const Napi::CallbackInfo& info);
   Napi::Value WaitIdle(const Napi::CallbackInfo& info);
   Napi::Value WaitIdleAsync(const Napi::CallbackInfo& info);
+  Napi::Value Quiesce(const Napi::CallbackInfo& info);
   void DestroyHandle() override;
   // The wait's thread: the slices, then the threadsafe function's call and release.
   static void RunWait(AsyncWait* wait);
