@@ -199,6 +199,13 @@ export declare class Device {
   allocateMemory(info: { size: number; memoryTypeIndex: number }, allocator: AllocatorBridge | null): DeviceMemory;
   createFence(info: { signaled: boolean }, allocator: AllocatorBridge | null): Fence;
   waitIdle(): void;
+  /**
+   * vkDeviceWaitIdle on a thread of its own; settles on the JS thread. Rejects with a
+   * VulkanError, or an Error when the device is destroyed meanwhile (it waits for the idle first).
+   */
+  waitIdleAsync(): Promise<void>;
+  /** For process exit: stops the asynchronous waits, then vkDeviceWaitIdle if work was submitted. Never throws. */
+  quiesce(): void;
   createSemaphore(info: { timeline: boolean; initialValue: number }, allocator: AllocatorBridge | null): Semaphore;
   createCommandPool(info: { queueFamily: number; flags: number }, allocator: AllocatorBridge | null): CommandPool;
   /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
@@ -255,6 +262,12 @@ export declare class Fence {
   readonly destroyed: boolean;
   /** true when signaled, false on timeout. */
   wait(timeoutNs: number): boolean;
+  /**
+   * vkWaitForFences on a thread of its own (in slices, so destroy and teardown can stop
+   * it); resolves on the JS thread with true when signaled, false on timeout. Rejects
+   * with a VulkanError, or an Error when the fence or its device is destroyed meanwhile.
+   */
+  waitAsync(timeoutNs: number): Promise<boolean>;
   signaled(): boolean;
   reset(): void;
   destroy(): void;
@@ -449,6 +462,8 @@ export declare const __testDriver: {
   write(address: number, bytes: Uint8Array): void;
   /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
+  /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */
+  failedWait(device: Device, result: number): Promise<boolean>;
 };
 
 /** Layouts and names shared with TypeScript (native/bridge/boundary.cc; checked by lib/native/boundary.ts). */

@@ -1,4 +1,8 @@
-// Device: creates device-level objects; destroying it destroys them first.
+// Device: creates device-level objects; destroying it destroys them first. It also
+// keeps the book of asynchronous waits on itself and its objects (fence.waitAsync(),
+// queue.submitAsync(), device.waitIdleAsync()): destroy() refuses while any is pending,
+// and while device.waitIdleAsync() is pending its queues are the wait's (Vulkan wants
+// vkDeviceWaitIdle to have every queue of the device to itself).
 import { Native } from '../native/binding';
 import { Buffer, BufferOptions } from './buffer';
 import { CommandPool, CommandPoolOptions, commandPoolInfo } from './command-pool';
@@ -22,6 +26,24 @@ import { Semaphore, semaphoreInfo, SemaphoreOptions } from './semaphore';
 import { parseSpirv, ShaderModule } from './shader-module';
 import * as is from '../util/is';
 
+// Node runs no environment cleanup hook for process.exit() on the main thread, so the
+// native teardown that waits for the GPU does not run then: work still in flight, or a
+// wait's thread still in the driver, while the process's static destructors run
+// crashed SwiftShader. The devices that submitted work or waited asynchronously are
+// quiesced on 'exit' instead (this module's: each worker has its own).
+const activeDevices = new Map<Device, Native.Device>();
+let exitHookInstalled = false;
+
+function quiesceAll(): void {
+  for (const native of activeDevices.values()) {
+    try {
+      native.quiesce();
+    } catch {
+      // nothing may stop the exit
+    }
+  }
+}
+
 export class Device extends VulkanObject<Native.Device> {
   readonly physicalDevice: PhysicalDevice;
   readonly allocator: HostAllocator | null;
@@ -32,6 +54,10 @@ export class Device extends VulkanObject<Native.Device> {
   readonly features: Readonly<DeviceFeatures>;
   /** Queues with work submitted since their last waitIdle(): destroy() waits for them first. */
   readonly #busy = new Set<Queue>();
+  /** Asynchronous waits not yet settled, by call ('fence.waitAsync()', ...). */
+  readonly #waits = new Map<string, number>();
+  /** The pending waitIdleAsync(), if any. */
+  #idling: Promise<void> | null = null;
 
   /** @internal */
   constructor(token: unknown, handle: Native.Device, physicalDevice: PhysicalDevice, allocator: HostAllocator | null,
@@ -44,6 +70,11 @@ export class Device extends VulkanObject<Native.Device> {
     this.features = Object.freeze({ ...features });
   }
 
+  /** @internal */
+  static handleOf(device: Device): Native.Device {
+    return Device.nativeOf(device);
+  }
+
   /** The queue families this device was created with. */
   get queueFamilies(): number[] {
     return [...this.#queueCounts.keys()];
@@ -52,6 +83,17 @@ export class Device extends VulkanObject<Native.Device> {
   /** @internal A queue of this device was given work (Queue.submit). */
   noteSubmit(queue: Queue): void {
     this.#busy.add(queue);
+    this.#quiesceAtExit();
+  }
+
+  #quiesceAtExit(): void {
+    if (activeDevices.has(this)) return;
+    for (const device of activeDevices.keys()) if (device.destroyed) activeDevices.delete(device);
+    activeDevices.set(this, Device.nativeOf(this));
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', quiesceAll);
+    }
   }
 
   /** @internal A queue (or, without one, the whole device) was waited idle. */
@@ -68,11 +110,43 @@ export class Device extends VulkanObject<Native.Device> {
   override destroy(...args: unknown[]): void {
     if (args.length === 0) this.settle();
     super.destroy(...args);
+    activeDevices.delete(this);
   }
 
-  /** @internal Waits for submitted work to finish, if any (a lost device is destroyed all the same). */
+  /** @internal Counts `promise` as a pending wait (`what`) until it settles: destroy() refuses meanwhile. */
+  trackWait<T>(what: string, promise: Promise<T>): Promise<T> {
+    this.#waits.set(what, (this.#waits.get(what) ?? 0) + 1);
+    this.#quiesceAtExit();
+    const done = () => {
+      const left = this.#waits.get(what)! - 1;
+      if (left === 0) this.#waits.delete(what);
+      else this.#waits.set(what, left);
+    };
+    return promise.then((value) => {
+      done();
+      return value;
+    }, (error: unknown) => {
+      done();
+      throw error;
+    });
+  }
+
+  /** @internal Throws while waitIdleAsync() is pending: `call` would use a queue it has to itself. */
+  checkNotIdling(call: string): void {
+    if (this.#idling) throw new Error(`Cannot call ${call} while device.waitIdleAsync() is pending: await it first`);
+  }
+
+  /**
+   * @internal Before destroying: refuses while asynchronous waits are pending, then waits
+   * for submitted work to finish, if any (a lost device is destroyed all the same).
+   */
   settle(): void {
-    if (this.destroyed || this.#busy.size === 0) return;
+    if (this.destroyed) return;
+    if (this.#waits.size > 0) {
+      const pending = [...this.#waits].map(([what, n]) => (n > 1 ? `${n} × ${what}` : what)).join(', ');
+      throw new Error(`Cannot destroy this Device while asynchronous waits on it are pending (${pending}): await them first`);
+    }
+    if (this.#busy.size === 0) return;
     try {
       this.waitIdle();
     } catch {
@@ -131,8 +205,33 @@ export class Device extends VulkanObject<Native.Device> {
 
   /** vkDeviceWaitIdle: every queue of this device finishes its work. */
   waitIdle(): void {
-    Device.nativeOf(this).waitIdle();
+    const handle = Device.nativeOf(this);
+    this.checkNotIdling('device.waitIdle()');
+    handle.waitIdle();
     this.#busy.clear();
+  }
+
+  /**
+   * waitIdle() without blocking the event loop: vkDeviceWaitIdle runs on a thread of its
+   * own and the promise resolves on the JS thread, or rejects with a VulkanError. Until
+   * it settles the device's queues are the wait's: submit(), submitAsync() and
+   * waitIdle() on them, device.waitIdle() and destroy() throw; calling it again returns
+   * the pending promise.
+   */
+  waitIdleAsync(): Promise<void> {
+    const handle = Device.liveNativeOf(this);
+    if (this.#idling) return this.#idling;
+    const native = handle.waitIdleAsync();
+    const idle = (async () => {
+      try {
+        await native;
+        this.#busy.clear();  // nothing could be submitted meanwhile
+      } finally {
+        this.#idling = null;
+      }
+    })();
+    this.#idling = this.trackWait('device.waitIdleAsync()', idle);
+    return this.#idling;
   }
 
   /** A binary semaphore, or a timeline one (the device needs features: { timelineSemaphore: true }). */

@@ -1,5 +1,6 @@
 // Queue: submit batches of command buffers with semaphore waits and signals (binary
-// or timeline), an optional fence, and wait for idle.
+// or timeline), an optional fence, and wait for idle; submitAsync() is submit() and a
+// promise of completion (a fence waited on off the JS thread).
 import { Native } from '../native/binding';
 import { CommandBuffer } from './command-buffer';
 import type { Device } from './device';
@@ -52,6 +53,7 @@ export class Queue extends VulkanObject<Native.Queue> {
   /** vkQueueSubmit of `batches` (default: none), signalling `fence` when they complete. */
   submit(batches: SubmitBatch[] = [], fence?: Fence): void {
     const handle = Queue.nativeOf(this);
+    this.device.checkNotIdling('queue.submit()');
     if (!Array.isArray(batches)) is.fail('type', 'an array of submit batches', 'batches', batches);
     const submitted: CommandBuffer[] = [];
     const native = batches.map((b, i) => {
@@ -106,6 +108,7 @@ export class Queue extends VulkanObject<Native.Queue> {
     if (fence !== undefined) {
       is.instanceOf(fence, 'fence', Fence, 'a Fence');
       checkSameDevice(this.device, fence, 'fence', 'Queue');
+      Fence.refuseWhileWaited(fence, 'submit with');
       nativeFence = Fence.nativeHandle(fence);
     }
     handle.submit(native, nativeFence);
@@ -113,8 +116,40 @@ export class Queue extends VulkanObject<Native.Queue> {
     this.device.noteSubmit(this);
   }
 
+  /**
+   * submit(), then a promise that resolves once the batches have completed, waited for
+   * off the JS thread (fence.waitAsync()), or rejects with a VulkanError. The submission
+   * happens now, in order with other submits, and throws now as submit() does.
+   * Completion is signalled to `fence` when given (it must be unsignaled; it stays
+   * yours, and cannot be destroyed or reset until the promise settles); otherwise to a
+   * fence of its own, made with the device's allocator and destroyed once it settles.
+   */
+  submitAsync(batches: SubmitBatch[] = [], fence?: Fence): Promise<void> {
+    Queue.nativeOf(this);
+    this.device.checkNotIdling('queue.submitAsync()');
+    if (fence !== undefined) is.instanceOf(fence, 'fence', Fence, 'a Fence');
+    const own = fence === undefined ? this.device.createFence({}, { allocator: this.device.allocator }) : null;
+    const signal = fence ?? own!;
+    try {
+      this.submit(batches, signal);
+    } catch (e) {
+      own?.destroy();
+      throw e;
+    }
+    const wait = Fence.waitAsyncAs(signal, Infinity, 'queue.submitAsync()');
+    return (async () => {
+      try {
+        await wait;
+      } finally {
+        own?.destroy();
+      }
+    })();
+  }
+
   waitIdle(): void {
-    Queue.nativeOf(this).waitIdle();
+    const handle = Queue.nativeOf(this);
+    this.device.checkNotIdling('queue.waitIdle()');
+    handle.waitIdle();
     this.device.noteIdle(this);
   }
 }

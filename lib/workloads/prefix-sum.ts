@@ -11,6 +11,8 @@
 // Algorithm: scan each slice of `workgroupSize` elements and store slice totals; scan
 // the totals the same way, level by level, until one value (the grand total) is left;
 // then add each level's scanned totals back into the level below.
+// run() waits for the GPU on the JS thread; runAsync() records and submits the same
+// way, then waits off it (fence.waitAsync()), so timers and I/O go on meanwhile.
 import type { CommandPool } from '../vulkan/command-pool';
 import type { DescriptorSetLayout } from '../vulkan/descriptor';
 import type { Device } from '../vulkan/device';
@@ -18,6 +20,8 @@ import type { MemoryProperty } from '../util/flags';
 import type { HostAllocator } from '../allocator/host-allocator';
 import type { DeviceMemory } from '../vulkan/memory';
 import type { ComputePipeline, PipelineCache, PipelineLayout } from '../vulkan/pipeline';
+import { Fence } from '../vulkan/fence';
+import type { Queue } from '../vulkan/queue';
 import { loadShader } from './shaders';
 import * as is from '../util/is';
 
@@ -39,6 +43,17 @@ export interface PrefixSumResult {
   total: number;
   /** Dispatches recorded (scan and add passes). */
   dispatches: number;
+}
+
+/** A run recorded and submitted (PrefixSum.#submit), not yet waited for. */
+interface SubmittedRun {
+  fence: Fence;
+  queue: Queue;
+  /** Reads the result back (after the fence signaled). */
+  result(): PrefixSumResult;
+  timedOut(): Error;
+  /** Destroys what the run made (once the GPU is done with it). */
+  release(): void;
 }
 
 /** The same scan on the CPU, to check the GPU against. */
@@ -71,6 +86,8 @@ export class PrefixSum {
   readonly #scan: ComputePipeline;
   readonly #add: ComputePipeline;
   readonly #pool: CommandPool;
+  /** runAsync() calls not yet settled: destroy() refuses meanwhile. */
+  #running = 0;
 
   constructor(device: Device, options?: PrefixSumOptions) {
     const o = is.options(options, 'options', ['allocator', 'queueFamily', 'workgroupSize', 'cache'] as const);
@@ -123,9 +140,47 @@ export class PrefixSum {
     return [x, y];
   }
 
-  /** Scans `input` on the GPU; waits up to `timeoutNs` (default 60 s) for it. */
+  /** Scans `input` on the GPU; waits up to `timeoutNs` (default 60 s) for it, blocking the JS thread. */
   run(input: Uint32Array, timeoutNs = 60e9): PrefixSumResult {
+    const job = this.#submit(input, timeoutNs);
+    try {
+      if (job.fence.wait(timeoutNs) === 'timeout') {
+        job.queue.waitIdle();  // nothing may be destroyed while the GPU still uses it
+        throw job.timedOut();
+      }
+      return job.result();
+    } finally {
+      job.release();
+    }
+  }
+
+  /**
+   * run() without blocking the event loop: records and submits now (input errors throw
+   * at the call), then waits off the JS thread; the promise resolves with the result, or
+   * rejects on a timeout or with a VulkanError. Until it settles, destroy() throws.
+   */
+  runAsync(input: Uint32Array, timeoutNs = 60e9): Promise<PrefixSumResult> {
+    const job = this.#submit(input, timeoutNs);
+    this.#running++;
+    return (async () => {
+      try {
+        if (await Fence.waitAsyncAs(job.fence, timeoutNs, 'PrefixSum.runAsync()') === 'timeout') {
+          await Fence.waitAsyncAs(job.fence, Infinity, 'PrefixSum.runAsync()');  // as run(): the GPU first
+          throw job.timedOut();
+        }
+        return job.result();
+      } finally {
+        job.release();
+        this.#running--;
+      }
+    })();
+  }
+
+  /** Checks, creates, records and submits a run; what is left is waiting for `fence`, then result() and release(). */
+  #submit(input: Uint32Array, timeoutNs: number): SubmittedRun {
     if (!(input instanceof Uint32Array)) is.fail('type', 'a Uint32Array', 'input', input);
+    if (typeof timeoutNs !== 'number') is.fail('type', 'a non-negative number of nanoseconds', 'timeoutNs', timeoutNs);
+    if (!(timeoutNs >= 0)) is.fail('range', 'a non-negative number of nanoseconds', 'timeoutNs', timeoutNs);
     if (input.length === 0) is.fail('range', 'a non-empty Uint32Array', 'input', input);
     const device = this.device;
     const limits = device.physicalDevice.limits;
@@ -196,19 +251,27 @@ export class PrefixSum {
       owned.unshift(fence);
       const queue = device.queue(this.queueFamily);
       queue.submit([{ commandBuffers: [cb] }], fence);
-      if (fence.wait(timeoutNs) === 'timeout') {
-        queue.waitIdle();  // nothing may be destroyed while the GPU still uses it
-        throw new Error(`The prefix sum of ${input.length} elements did not finish within ${timeoutNs / 1e9} s`);
-      }
-      const result = download(staging.memory, input.length + 1);
-      return { output: result.subarray(0, input.length), total: result[input.length], dispatches };
-    } finally {
-      for (const object of owned) object.destroy();
+      return {
+        fence,
+        queue,
+        result: () => {
+          const result = download(staging.memory, input.length + 1);
+          return { output: result.subarray(0, input.length), total: result[input.length], dispatches };
+        },
+        timedOut: () => new Error(`The prefix sum of ${input.length} elements did not finish within ${timeoutNs / 1e9} s`),
+        release: () => {
+          for (const object of owned) object.destroy();
+        },
+      };
+    } catch (e) {
+      for (const object of owned) object.destroy();  // nothing was submitted
+      throw e;
     }
   }
 
   /** Destroys the pipelines, layouts and command pool. */
   destroy(): void {
+    if (this.#running > 0) throw new Error('Cannot destroy this PrefixSum while a runAsync() is pending: await it first');
     for (const object of [this.#pool, this.#add, this.#scan, this.#layout, this.#setLayout]) object.destroy();
   }
 }

@@ -60,6 +60,12 @@ struct AddonData {
   bool OnJsThread() const { return std::this_thread::get_id() == jsThread; }
 };
 
+// The Vulkan command an asynchronous wait's own thread is running (native/vulkan/device.cc),
+// or nullptr on every other thread. Callbacks on that thread during it come from the
+// thread that called the command, during it, as the spec asks: the bridge attributes
+// them to it (served natively all the same: it is not the JS thread).
+inline thread_local const char* offThreadCommand = nullptr;
+
 // False once the environment is stopping (worker.terminate(), process.exit() in a
 // worker): Node-API then refuses every call that could run JS with
 // napi_pending_exception although no exception is pending. Costs two Node-API calls:

@@ -151,9 +151,10 @@ bool AllocatorBridge::CanCallJs() const {
 }
 
 const char* AllocatorBridge::CurrentCommand() const {
-  // Outside vkalloc's commands: the one the vkalloc layer runs on this thread, if any (attach.cc).
-  if (!data_->OnJsThread() || !data_->currentCommand) return LayerCommand();
-  return data_->currentCommand;
+  // A wait run off the JS thread (device.cc, fence.cc) names its own command; outside
+  // vkalloc's commands, the one the vkalloc layer runs on this thread, if any (attach.cc).
+  if (!data_->OnJsThread()) return offThreadCommand ? offThreadCommand : LayerCommand();
+  return data_->currentCommand ? data_->currentCommand : LayerCommand();
 }
 
 uint32_t AllocatorBridge::CurrentCommandSeq() const {
@@ -362,6 +363,8 @@ void AllocatorBridge::CheckContext(uintptr_t address, uint64_t size) {
       validator_->Report(Violation::OutsideCommand, kNoCommand, false, address, size,
                          "callback on the JS thread while no Vulkan command runs");
     }
+  } else if (offThreadCommand) {
+    // An asynchronous wait's own thread, inside its command: where the spec allows callbacks.
   } else if (data_->commandRunning.load(std::memory_order_relaxed)) {
     validator_->Report(Violation::WrongThread, kNoCommand, true, address, size,
                        "callback from another thread while a command runs on the JS thread");

@@ -45,6 +45,7 @@ VkBool32 VKAPI_PTR ValidationSink::Callback(VkDebugUtilsMessageSeverityFlagBitsE
               ""};
     // The running command is only meaningful (and only safe to read) on the JS thread.
     if (sink->data_->OnJsThread() && sink->data_->currentCommand) m.command = sink->data_->currentCommand;
+    if (offThreadCommand) m.command = offThreadCommand;  // an asynchronous wait's thread (vulkan/device.cc)
     std::lock_guard<std::mutex> lock(sink->mu_);
     sink->pending_.push_back(std::move(m));
     if (sink->tsfn_ && !sink->notifyQueued_) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include "bridge/allocator_bridge.h"
 #include "bridge/command_scope.h"
+#include "vulkan/device.h"
 
 namespace vkalloc {
 
@@ -165,6 +166,17 @@ Napi::Value Bench(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(ns));
 }
 
+// failedWait(device, result) -> Promise: an asynchronous wait of `device` (Device::StartWait,
+// as fence.waitAsync() makes) whose vkWaitForFences returns `result`, as a driver's would
+// on a lost device: the failure path the CPU drivers never take.
+Napi::Value FailedWait(const Napi::CallbackInfo& info) {
+  Device* device = UnwrapAs<Device>(info[0], "device");
+  device->CheckAlive(info.Env());
+  const VkResult result = static_cast<VkResult>(info[1].As<Napi::Number>().Int32Value());
+  return device->StartWait(info.Env(), "vkWaitForFences", device, UINT64_MAX, Device::WaitKind::Fence,
+                           [result](uint64_t) { return result; });
+}
+
 }  // namespace
 
 Napi::Object TestDriver(Napi::Env env) {
@@ -179,6 +191,7 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("read", Napi::Function::New<Read>(env, "read"));
   o.Set("write", Napi::Function::New<Write>(env, "write"));
   o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
+  o.Set("failedWait", Napi::Function::New<FailedWait>(env, "failedWait"));
   return o;
 }
 

@@ -1,4 +1,5 @@
-// VkFence: create, wait with a timeout (a timeout is a result, not an error), reset.
+// VkFence: create, wait with a timeout (a timeout is a result, not an error), on the
+// JS thread or off it (waitAsync: a promise, see Device::StartWait), reset.
 #pragma once
 #include "vulkan/resource.h"
 
@@ -15,6 +16,7 @@ class Fence : public WrappedResource<Fence> {
 
  private:
   Napi::Value Wait(const Napi::CallbackInfo& info);
+  Napi::Value WaitAsync(const Napi::CallbackInfo& info);
   Napi::Value Signaled(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
   void DestroyHandle() override;
