@@ -22,11 +22,11 @@ export { VulkanError } from './native/errors';
 export { Fence } from './vulkan/fence';
 export {
   ACCESS, BUFFER_USAGE, COMMAND_BUFFER_USAGE, COMMAND_POOL_FLAGS, DESCRIPTOR_POOL_FLAGS, DESCRIPTOR_TYPE, FORMAT, IMAGE_LAYOUT, IMAGE_USAGE,
-  MEMORY_PROPERTY, MESSAGE_SEVERITY, MESSAGE_TYPE, PIPELINE_STAGE, QUEUE_CAPABILITY, SHADER_STAGE, apiVersionString, makeApiVersion,
+  INSTANCE_FLAGS, MEMORY_PROPERTY, MESSAGE_SEVERITY, MESSAGE_TYPE, PIPELINE_STAGE, QUEUE_CAPABILITY, SHADER_STAGE, apiVersionString, makeApiVersion,
 } from './util/flags';
 export type {
   Access, BufferUsage, CommandBufferUsage, CommandPoolFlag, DescriptorPoolFlag, DescriptorType, DeviceType, Format, ImageLayout,
-  ImageTiling, ImageUsage, MemoryProperty, MessageSeverity, MessageType, PipelineStage, QueueCapability, ShaderStage,
+  ImageTiling, ImageUsage, InstanceFlag, MemoryProperty, MessageSeverity, MessageType, PipelineStage, QueueCapability, ShaderStage,
 } from './util/flags';
 export { HostAllocator, NATIVE_POLICY } from './allocator/host-allocator';
 export type { AllocatorStats, CommandStats, HostAllocatorOptions, LiveBlock, ScopeStats, Violation, ViolationKind } from './allocator/host-allocator';

@@ -104,6 +104,8 @@ export interface NativeInstanceInfo {
   apiVersion: number;
   layers: string[];
   extensions: string[];
+  /** VkInstanceCreateFlags. */
+  flags: number;
   /** ICD manifest paths for VK_DRIVER_FILES/VK_ICD_FILENAMES, or null to use the loader's own search. */
   driverFiles: string[] | null;
   /**

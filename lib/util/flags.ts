@@ -78,6 +78,12 @@ export const DESCRIPTOR_TYPE = {
 } as const;
 export type DescriptorType = keyof typeof DESCRIPTOR_TYPE;
 
+/** VkInstanceCreateFlags. 'enumerate-portability' also lists portability drivers (MoltenVK). */
+export const INSTANCE_FLAGS = {
+  'enumerate-portability': 0x1,
+} as const;
+export type InstanceFlag = keyof typeof INSTANCE_FLAGS;
+
 export const COMMAND_POOL_FLAGS = {
   transient: 0x1,
   'reset-command-buffer': 0x2,

@@ -1,7 +1,7 @@
 // createInstance() and Instance: the root of every Vulkan object tree.
 import native, { Native } from '../native/binding';
 import { DriverChoice, DriverSelection, resolveDriver } from './driver';
-import { flagNames, makeApiVersion, MESSAGE_SEVERITY, MESSAGE_TYPE, MessageSeverity, MessageType } from '../util/flags';
+import { flagNames, INSTANCE_FLAGS, InstanceFlag, makeApiVersion, MESSAGE_SEVERITY, MESSAGE_TYPE, MessageSeverity, MessageType } from '../util/flags';
 import { allocatorOption, HostAllocator } from '../allocator/host-allocator';
 import { PhysicalDevice } from './physical-device';
 import { checkConstruct, CONSTRUCT, VulkanObject } from './resource';
@@ -16,6 +16,11 @@ export interface InstanceOptions {
   driver?: DriverChoice;
   layers?: string[];
   extensions?: string[];
+  /**
+   * VkInstanceCreateFlags by name (or a raw mask of known bits). 'enumerate-portability'
+   * (what MoltenVK on macOS needs) also enables VK_KHR_portability_enumeration.
+   */
+  flags?: InstanceFlag[] | number;
   /**
    * Enables VK_LAYER_KHRONOS_validation with a VK_EXT_debug_utils messenger (made with
    * this instance's allocator): its messages reach instance.validationMessages() and
@@ -60,7 +65,8 @@ export interface DriverReport {
   deviceType: string;
 }
 
-const INSTANCE_KEYS = ['applicationName', 'applicationVersion', 'apiVersion', 'driver', 'layers', 'extensions', 'validation'] as const;
+const INSTANCE_KEYS = ['applicationName', 'applicationVersion', 'apiVersion', 'driver', 'layers', 'extensions', 'flags', 'validation'] as const;
+const PORTABILITY_ENUMERATION = 'VK_KHR_portability_enumeration';
 const API_VERSIONS: Record<string, number> = {
   '1.0': makeApiVersion(1, 0), '1.1': makeApiVersion(1, 1), '1.2': makeApiVersion(1, 2), '1.3': makeApiVersion(1, 3),
 };
@@ -74,6 +80,10 @@ export function createInstance(options?: InstanceOptions, allocatorOptions?: All
   else if (o.apiVersion !== undefined) apiVersion = API_VERSIONS[is.oneOf(o.apiVersion, 'apiVersion', Object.keys(API_VERSIONS))];
   const layers = o.layers === undefined ? [] : is.stringArray(o.layers, 'layers');
   const extensions = o.extensions === undefined ? [] : is.stringArray(o.extensions, 'extensions');
+  const flags = o.flags === undefined ? 0 : is.flags(o.flags, 'flags', INSTANCE_FLAGS);
+  if (flags & INSTANCE_FLAGS['enumerate-portability'] && !extensions.includes(PORTABILITY_ENUMERATION)) {
+    extensions.push(PORTABILITY_ENUMERATION);
+  }
   const driver = resolveDriver(o.driver === undefined ? 'auto' : is.string(o.driver, 'driver'));
   const validation = validationOption(o.validation);
   if (validation) {
@@ -89,7 +99,7 @@ export function createInstance(options?: InstanceOptions, allocatorOptions?: All
   const notify = validation ? () => { if (created) Instance.deliverMessages(created); } : null;
   const handle = native.createInstance(
     {
-      applicationName, applicationVersion, engineName: 'vkalloc', apiVersion, layers, extensions, driverFiles: driver.icdFiles,
+      applicationName, applicationVersion, engineName: 'vkalloc', apiVersion, layers, extensions, flags, driverFiles: driver.icdFiles,
       validation: validation && { severities: validation.severities, types: validation.types, notify },
     },
     bridge);

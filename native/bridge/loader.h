@@ -102,6 +102,16 @@
 
 namespace vkalloc {
 
+// The Vulkan loader's name where each platform puts it (VKALLOC_VULKAN_LIBRARY
+// overrides). Only Linux is built and tested; macOS (MoltenVK through the loader) is
+// prepared: dlopen works the same there. Windows would need LoadLibrary as well.
+#if defined(__APPLE__)
+constexpr const char* kVulkanLibrary = "libvulkan.1.dylib";
+#else
+constexpr const char* kVulkanLibrary = "libvulkan.so.1";
+#endif
+
+
 struct InstanceDispatch {
   VKALLOC_INSTANCE_FUNCS(VKALLOC_DECLARE_PFN)
 };
@@ -129,7 +139,7 @@ class Loader {
  private:
   void* handle_ = nullptr;
   bool tried_ = false;
-  std::string library_ = "libvulkan.so.1";
+  std::string library_ = kVulkanLibrary;
   std::string error_;
 };
 

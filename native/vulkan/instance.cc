@@ -86,6 +86,7 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
   for (auto& s : layers) layerPtrs.push_back(s.c_str());
   for (auto& s : extensions) extensionPtrs.push_back(s.c_str());
   VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  ci.flags = opts.Get("flags").As<Napi::Number>().Uint32Value();
   ci.pApplicationInfo = &app;
   ci.enabledLayerCount = static_cast<uint32_t>(layerPtrs.size());
   ci.ppEnabledLayerNames = layerPtrs.data();

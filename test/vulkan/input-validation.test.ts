@@ -111,3 +111,22 @@ test('a bad input leaves nothing half-created', () => {
   expect(() => device.createBuffer({ size: -1, usage: ['storage'] }, { allocator })).toThrow(RangeError);
   expect(allocator.stats().calls.allocate).toBe(0);  // never reached the driver
 });
+
+// Instance flags: what MoltenVK needs (portability enumeration) is accepted and reaches
+// vkCreateInstance with its extension; lavapipe's loader implements the extension, so
+// the instance is really made with the flag here.
+describe('instance flags', () => {
+  test("'enumerate-portability' adds VK_KHR_portability_enumeration and creates the instance", () => {
+    const instance = createInstance({ driver: findLavapipe() ? 'lavapipe' : 'auto', flags: ['enumerate-portability'] });
+    try {
+      expect(instance.physicalDevices().length).toBeGreaterThan(0);
+    } finally {
+      instance.destroy();
+    }
+  });
+
+  test('unknown flags are refused before the loader sees them', () => {
+    expect(() => createInstance({ flags: ['frobnicate' as 'enumerate-portability'] })).toThrow(/for flags/);
+    expect(() => createInstance({ flags: 0x80 })).toThrow(/unknown bits 0x80/);
+  });
+});
