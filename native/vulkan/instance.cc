@@ -86,7 +86,8 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
   for (auto& s : layers) layerPtrs.push_back(s.c_str());
   for (auto& s : extensions) extensionPtrs.push_back(s.c_str());
   VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
-  ci.flags = opts.Get("flags").As<Napi::Number>().Uint32Value();
+  Napi::Value flags = opts.Get("flags");  // checked by lib/vulkan/instance.ts; absent means none
+  ci.flags = flags.IsNumber() ? flags.As<Napi::Number>().Uint32Value() : 0;
   ci.pApplicationInfo = &app;
   ci.enabledLayerCount = static_cast<uint32_t>(layerPtrs.size());
   ci.ppEnabledLayerNames = layerPtrs.data();

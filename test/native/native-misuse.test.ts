@@ -15,7 +15,7 @@ test('native methods refuse a foreign this, and arguments of the wrong class', (
     .toThrow('Illegal invocation');
   expect(() => Object.getOwnPropertyDescriptor(native.AllocatorBridge.prototype, 'io')!.get!.call({})).toThrow('Illegal invocation');
   // A bridge where a memory object is expected, and a plain object where a bridge is.
-  const rawInstance = native.createInstance({ applicationName: 'x', applicationVersion: 1, engineName: 'x', apiVersion: 1 << 22 | 3 << 12, layers: [], extensions: [], driverFiles: null }, null);
+  const rawInstance = native.createInstance({ applicationName: 'x', applicationVersion: 1, engineName: 'x', apiVersion: 1 << 22 | 3 << 12, layers: [], extensions: [], flags: 0, driverFiles: null }, null);
   const rawPd = rawInstance.physicalDevices()[0];
   const rawDev = rawPd.createDevice({ queues: [{ family: 0, priorities: [1] }], extensions: [] } as never, null);
   const rawBuffer = rawDev.createBuffer({ size: 256, usage: 0x20, flags: 0 }, null);
