@@ -111,7 +111,6 @@ constexpr const char* kVulkanLibrary = "libvulkan.1.dylib";
 constexpr const char* kVulkanLibrary = "libvulkan.so.1";
 #endif
 
-
 struct InstanceDispatch {
   VKALLOC_INSTANCE_FUNCS(VKALLOC_DECLARE_PFN)
 };
