@@ -19,7 +19,7 @@
 // calls gc(). For `dropped` it also lets the event loop turn once, as any program
 // does now and then: Node runs finalizers only there, and a dropped allocator's
 // native half (a few tens of KiB) waits for them; its chunks go at the next gc().
-// test/memory-soak.test.ts runs the same loops, shorter, and bounds the growth after
+// test/allocator/memory-soak.test.ts runs the same loops, shorter, and bounds the growth after
 // warm-up by the baseline's. --child <json> is the child's entry (used by the test too).
 'use strict';
 

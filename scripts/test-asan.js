@@ -11,7 +11,7 @@
 //   2. cmake-js builds the addon with -DVKALLOC_SANITIZE=ON (RelWithDebInfo: optimised,
 //      with line numbers in reports) into build-asan/cmake/, incrementally; the result is
 //      linked as build-asan/build/Release/vkalloc.node.
-//   3. Which addon loads: node-gyp-build (lib/binding.ts) honours <NAME>_PREBUILD,
+//   3. Which addon loads: node-gyp-build (lib/native/binding.ts) honours <NAME>_PREBUILD,
 //      i.e. VKALLOC_PREBUILD=<dir>, and then loads <dir>/build/Release/*.node. So
 //      VKALLOC_PREBUILD=build-asan makes every process (jest workers and the node
 //      processes tests spawn) load the ASan build, with no change to lib/. This is
@@ -324,7 +324,7 @@ function lsanWorkload() {
   }
   testDriver(new HostAllocator(new AlignedHeaderPolicy()));
   testDriver(new HostAllocator(NATIVE_POLICY));
-  // Left for the addon's teardown hook (native/addon.cc) to destroy at exit.
+  // Left for the addon's teardown hook (native/bridge/addon.cc) to destroy at exit.
   vulkan('lavapipe', new HostAllocator(new AlignedHeaderPolicy()), false);
   global.gc?.();
   process.stdout.write(`${LSAN_DONE} on ${drivers.join(', ')}\n`);
@@ -380,7 +380,7 @@ async function jestRun(jestArgs) {
 async function main(argv) {
   if (argv[0] === '--lsan-workload') return lsanWorkload();
   // Our three flags; everything else (after an optional `--`) goes to jest:
-  // `npm run test:asan -- test/property.test.ts -t overlap`.
+  // `npm run test:asan -- test/allocator/property.test.ts -t overlap`.
   const OWN = ['--skip-setup', '--skip-lsan', '--skip-jest'];
   const dash = argv.indexOf('--');
   const before = dash < 0 ? argv : argv.slice(0, dash);

@@ -1,5 +1,5 @@
 // HostAllocator: the allocator you hand to Vulkan. It owns one genuine
-// VkAllocationCallbacks (native/allocator_bridge.cc) whose callbacks call `policy`.
+// VkAllocationCallbacks (native/bridge/allocator_bridge.cc) whose callbacks call `policy`.
 // dispose() gives the policy's memory back once no object uses it; a dropped
 // allocator's goes after a garbage collection.
 import { AlignedHeaderPolicy } from './aligned-header-policy';
@@ -25,7 +25,7 @@ export type LiveBlock = Native.NativeLiveBlock;
 
 const bridges = new WeakMap<HostAllocator, Native.AllocatorBridge>();
 // Each bridge's dispatcher (and through it the policy), alive exactly as long as the
-// bridge: the bridge only holds it weakly (native/allocator_bridge.cc SetDispatcher).
+// bridge: the bridge only holds it weakly (native/bridge/allocator_bridge.cc SetDispatcher).
 const dispatchers = new WeakMap<Native.AllocatorBridge, object>();
 const disposed = new WeakSet<HostAllocator>();
 // The policy behind each bridge: dispose() frees a policy's memory only when no

@@ -1,5 +1,5 @@
 // The default raw memory of TypeScript policies: chunks from native code (their own
-// mappings from 64 KiB, malloc below; native/chunk_source.h), never moved or collected
+// mappings from 64 KiB, malloc below; native/bridge/chunk_source.h), never moved or collected
 // while held, reached from TypeScript through an external ArrayBuffer. release()
 // detaches the buffer before freeing; chunks of a policy dropped without releasing
 // them are freed after the GC collects their buffers.

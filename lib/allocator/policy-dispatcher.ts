@@ -1,4 +1,4 @@
-// The one JS function the native bridge calls (native/allocator_bridge.h): it reads
+// The one JS function the native bridge calls (native/bridge/allocator_bridge.h): it reads
 // the operation and its arguments from a Float64Array shared with C++, so a callback
 // costs one crossing and creates no JS values, and it hands the frees the bridge
 // deferred to the policy before anything else.

@@ -1,4 +1,4 @@
-// `vkalloc sweep`: the fault-injection sweep (lib/sweep.ts) from the command line,
+// `vkalloc sweep`: the fault-injection sweep (lib/fault/sweep.ts) from the command line,
 // with a progress bar on stderr, a summary table, or JSON for machines.
 import * as fs from 'fs';
 import * as path from 'path';

@@ -1,4 +1,4 @@
-// The child process of sweep() (lib/sweep.ts): runs the target at failure points
+// The child process of sweep() (lib/fault/sweep.ts): runs the target at failure points
 // start, start+1, … and reports each on file descriptor 3, one JSON line per message,
 // so that a driver crash (or hang) ends only this process, the parent knows at which
 // point it happened, and whatever the target prints on stdout cannot be mistaken for

@@ -1,7 +1,7 @@
 // sweep(): the CTS's alloc_callback_fail procedure for any object. For N = 0, 1, 2, …
 // allocations from the Nth on are refused while the target creates (and destroys)
 // its object; each point must end in VK_ERROR_OUT_OF_HOST_MEMORY with nothing left
-// live, until creation succeeds. Points run in a child process (lib/sweep-worker.ts)
+// live, until creation succeeds. Points run in a child process (lib/fault/sweep-worker.ts)
 // so that a driver crash, or a hang (no result within the per-point timeout: the
 // child is killed), becomes a finding at its point, and the sweep goes on in a new child.
 import { spawn } from 'child_process';

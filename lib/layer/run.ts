@@ -34,7 +34,7 @@ export interface LayerOptions {
   failOnly?: string[];
   /** VKALLOC_CHECK: contract checks. */
   check?: boolean;
-  /** A driver choice (lib/driver.ts) made VK_DRIVER_FILES / VK_ICD_FILENAMES. */
+  /** A driver choice (lib/vulkan/driver.ts) made VK_DRIVER_FILES / VK_ICD_FILENAMES. */
   driver?: string;
   /** VKALLOC_TRACE_LIMIT: bytes the trace file may take. */
   traceLimit?: number;

@@ -27,7 +27,7 @@ function loadAddon(): typeof Native {
 // node-addon-api unwraps `this` without checking its class: a method of one wrapped
 // class called on an object of another would reinterpret it. Every method and
 // accessor of the native classes first checks `this` (arguments are checked natively
-// with type tags, native/addon_data.h UnwrapAs).
+// with type tags, native/bridge/addon_data.h UnwrapAs).
 function guardThis(classes: Record<string, unknown>): void {
   for (const cls of Object.values(classes)) {
     if (typeof cls !== 'function' || typeof cls.prototype !== 'object') continue;

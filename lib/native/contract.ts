@@ -73,15 +73,15 @@ export interface NativeLiveBlock {
 export declare class AllocatorBridge {
   /** 'js': callbacks on the JS thread call the dispatcher; 'native': the C++ allocator serves all. */
   constructor(mode: 'js' | 'native');
-  /** The Float64Array shared with the dispatcher (layout: native/allocator_bridge.h, namespace io); null in native mode. */
+  /** The Float64Array shared with the dispatcher (layout: native/bridge/allocator_bridge.h, namespace io); null in native mode. */
   readonly io: Float64Array | null;
-  /** The one function callbacks call (lib/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
+  /** The one function callbacks call (lib/allocator/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
   setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
   startTrace(options: { capacity: number; maxEvents: number; grow: boolean; callSites: boolean }): void;
-  /** Validation mode (native/validator.h); `throwAfterCommand`: throw AllocationViolationError after a command. */
+  /** Validation mode (native/core/validator.h); `throwAfterCommand`: throw AllocationViolationError after a command. */
   enableContractChecks(throwAfterCommand: boolean): void;
   violations(take: boolean): { kind: string; command: string; object: string | null; thread: 'js' | 'other'; address: number; size: number; detail: string }[];
-  /** The recorded events (56 bytes each, native/trace_recorder.h) and tables; see lib/trace-recorder.ts. */
+  /** The recorded events (56 bytes each, native/core/trace_recorder.h) and tables; see lib/trace/recorder.ts. */
   stopTrace(): {
     events: ArrayBuffer; count: number; dropped: number; commands: string[];
     objects: { id: number; type: string; createdBy: string; createdAt: number; destroyedAt: number | null; parent: number }[];
@@ -210,7 +210,7 @@ export declare class Device {
   quiesce(): void;
   createSemaphore(info: { timeline: boolean; initialValue: number }, allocator: AllocatorBridge | null): Semaphore;
   createCommandPool(info: { queueFamily: number; flags: number }, allocator: AllocatorBridge | null): CommandPool;
-  /** `code`: SPIR-V words (checked by lib/shader-module.ts). */
+  /** `code`: SPIR-V words (checked by lib/vulkan/shader-module.ts). */
   createShaderModule(info: { code: Uint32Array | Uint8Array }, allocator: AllocatorBridge | null): ShaderModule;
   createDescriptorSetLayout(info: { bindings: { binding: number; type: number; count: number; stages: number }[] },
     allocator: AllocatorBridge | null): DescriptorSetLayout;
@@ -462,7 +462,7 @@ export declare const __testDriver: {
   duringCommand(bridge: AllocatorBridge, frees: number[]): void;
   read(address: number, length: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
-  /** A driver's allocation loop, timed in ns (see native/test_driver.cc). */
+  /** A driver's allocation loop, timed in ns (see native/test/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
   /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */
   failedWait(device: Device, result: number): Promise<boolean>;

@@ -1,4 +1,4 @@
-// A trace report as plain text: headline, then aligned tables (lib/stats-table.ts).
+// A trace report as plain text: headline, then aligned tables (lib/report/stats-table.ts).
 // Everything from the trace file is made printable (its meta here, cells in table()).
 import { printable, table } from './stats-table';
 import type { Trace } from '../trace/trace';

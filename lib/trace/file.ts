@@ -14,7 +14,7 @@
 //                  "thread": [...], "object": [...] }
 //   }
 //
-// Each column is an array of `count` numbers with the meaning given in lib/trace-format.ts
+// Each column is an array of `count` numbers with the meaning given in lib/trace/format.ts
 // (addresses are exact: below 2^53). A reader refuses other formats and versions rather
 // than guess; a new version number means a change an old reader would misread.
 import * as fs from 'fs';

@@ -1,5 +1,5 @@
 // The allocation trace as TypeScript sees it: columns decoded in bulk from the
-// native recorder's binary buffer (native/trace_recorder.h), one entry per event.
+// native recorder's binary buffer (native/core/trace_recorder.h), one entry per event.
 // This is also what a saved trace file holds (see saveTrace / loadTrace).
 
 export const TRACE_FORMAT = 'vkalloc-trace';

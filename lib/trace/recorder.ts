@@ -1,4 +1,4 @@
-// Decodes what the native recorder (native/trace_recorder.h) hands over: one
+// Decodes what the native recorder (native/core/trace_recorder.h) hands over: one
 // ArrayBuffer of 56-byte events, read column by column with typed arrays over it,
 // plus the command and object tables.
 import native, { type Native } from '../native/binding';

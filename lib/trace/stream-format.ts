@@ -1,5 +1,5 @@
 // The trace file the vkalloc layer (native/layer/) streams while any program runs, and its
-// conversion to TraceData (lib/trace-format.ts), so the analysis and reports of lib/trace.ts
+// conversion to TraceData (lib/trace/format.ts), so the analysis and reports of lib/trace/trace.ts
 // and lib/report/ work on it (loadTrace and `vkalloc report` read both formats).
 //
 // Text, one record per line, fields separated by tabs; the first line is

@@ -1,4 +1,4 @@
-// Trace: an allocator's recorded callbacks (TraceData, lib/trace-format.ts) and what
+// Trace: an allocator's recorded callbacks (TraceData, lib/trace/format.ts) and what
 // they mean: summaries per Vulkan command, scope and object; leaks; the live-bytes
 // timeline. Everything comes from one replay of the events in seq order, made on
 // first use and kept.
@@ -297,7 +297,7 @@ export class Trace {
     return this.#leakReport().stillLive;
   }
 
-  /** The Chrome trace-event JSON object Perfetto UI and chrome://tracing open (tracks: lib/chrome-trace.ts). */
+  /** The Chrome trace-event JSON object Perfetto UI and chrome://tracing open (tracks: lib/trace/chrome.ts). */
   toChromeTrace(): ChromeTrace {
     return toChromeTrace(this);
   }

@@ -1,5 +1,5 @@
 // Which Vulkan driver (ICD) an instance uses. The choice becomes VK_DRIVER_FILES /
-// VK_ICD_FILENAMES for the duration of vkCreateInstance (native/instance.cc), which
+// VK_ICD_FILENAMES for the duration of vkCreateInstance (native/vulkan/instance.cc), which
 // is when the loader enumerates drivers.
 import * as fs from 'fs';
 import * as path from 'path';

@@ -2,7 +2,7 @@
 // only through a brand check, so a method called on a foreign `this` throws
 // "Illegal invocation"), destroy(), `destroyed`, and Symbol.dispose.
 //
-// Lifetime (enforced natively, native/resource.h): a live object keeps its parent
+// Lifetime (enforced natively, native/vulkan/resource.h): a live object keeps its parent
 // and allocator alive; destroying a parent destroys its live children first
 // (newest first), each with the allocator it was created with; destroy() is
 // idempotent; objects never destroyed are destroyed when the process or worker exits.

@@ -1,5 +1,5 @@
 // ShaderModule: SPIR-V checked in TypeScript before any driver sees it (a driver
-// handed arbitrary bytes may crash: lib/spirv-check.ts has the rules), with what the
+// handed arbitrary bytes may crash: lib/vulkan/spirv-check.ts has the rules), with what the
 // module declares: its entry points and its specialization constants (whose declared
 // types decide their encoding).
 import { Native } from '../native/binding';
@@ -57,7 +57,7 @@ const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
  * Checks that `code` is SPIR-V (a Uint32Array, or a Buffer/Uint8Array of whole words;
- * the magic number first; a 5-word header; the structure lib/spirv-check.ts checks)
+ * the magic number first; a 5-word header; the structure lib/vulkan/spirv-check.ts checks)
  * and reads what it declares. Throws TypeError/RangeError naming `name` otherwise.
  */
 export function parseSpirv(code: unknown, name = 'code'): SpirvInfo {

@@ -2,7 +2,7 @@
 // drivers index arrays of the header's id bound by the ids they read (SwiftShader
 // crashes on an id at or above it; lavapipe fails with VK_ERROR_UNKNOWN and leaks).
 // Checked here, each instruction against its operand layout in the SPIR-V grammar
-// (lib/spirv-grammar.ts):
+// (lib/vulkan/spirv-grammar.ts):
 // - the header: version 1.0 to 1.6, an id bound from 1 to the spec's universal limit,
 //   schema 0;
 // - every instruction fits, has a known opcode and exactly the words its operands take

@@ -685,7 +685,7 @@ Napi::Value AllocatorBridge::IoArray(const Napi::CallbackInfo& info) {
   return Napi::Value(env_, array);
 }
 
-// startTrace({ capacity, maxEvents, grow, callSites }) (validated in lib/host-allocator.ts)
+// startTrace({ capacity, maxEvents, grow, callSites }) (validated in lib/allocator/host-allocator.ts)
 Napi::Value AllocatorBridge::StartTrace(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   TraceOptions options;
@@ -740,7 +740,7 @@ Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
   if (native_ || dispatcher_) throw Napi::Error::New(info.Env(), "This bridge takes no (other) dispatcher");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "Expected a function for dispatcher");
   // Weak: the caller keeps the dispatcher reachable from this bridge's wrapper
-  // (lib/host-allocator.ts), so that a dropped allocator's policy is collected with
+  // (lib/allocator/host-allocator.ts), so that a dropped allocator's policy is collected with
   // it in one collection, instead of living on until this object's finalizer runs.
   napi_create_reference(env_, info[0], 0, &dispatcher_);
   policyReallocates_ = info[1].ToBoolean().Value();

@@ -10,7 +10,7 @@
 //
 // Crossings into JS are the cost to watch (~100 ns each, against ~13 ns for a
 // malloc+free pair), so the policy is reached through one JS dispatcher function
-// (lib/policy-dispatcher.ts) that reads its arguments from a shared Float64Array:
+// (lib/allocator/policy-dispatcher.ts) that reads its arguments from a shared Float64Array:
 //   - allocate, reallocate and internal notifications: one call each;
 //   - free: no call. The address is appended to the shared array and the policy
 //     gets it at the start of the next call, at the end of the command, or when
@@ -30,7 +30,8 @@
 
 namespace vkalloc {
 
-// The shared Float64Array's layout; lib/policy-dispatcher.ts mirrors it.
+// The shared Float64Array's layout, exported to TypeScript by boundary.cc (which
+// lib/allocator/policy-dispatcher.ts reads it from).
 namespace io {
 constexpr int kOp = 0, kSize = 1, kAlignment = 2, kScope = 3, kAddress = 4, kFreeCount = 5, kErrorCount = 6;
 constexpr int kFreesStart = 8;

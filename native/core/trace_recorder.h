@@ -1,6 +1,6 @@
 // Allocation tracing: every callback an AllocatorBridge sees, and the commands and
 // objects around them, recorded natively into a binary buffer that TypeScript
-// decodes in bulk (lib/trace-recorder.ts; lib/trace-format.ts documents the fields).
+// decodes in bulk (lib/trace/recorder.ts; lib/trace/format.ts documents the fields).
 // No JS runs and no JS value is made per event. The owning BlockRegistry calls it
 // with its lock held, so driver threads recording at the same time are safe.
 #pragma once
@@ -13,7 +13,7 @@
 
 namespace vkalloc {
 
-// 56 bytes, read by lib/trace-recorder.ts at these offsets.
+// 56 bytes; boundary.cc exports the size and offsets that lib/trace/recorder.ts reads.
 struct TraceEvent {
   double time;         // 0: ns since the trace started
   double size;         // 8
@@ -22,7 +22,7 @@ struct TraceEvent {
   uint32_t seq;        // 32
   uint32_t alignment;  // 36
   uint16_t command;    // 40: index into the command table
-  uint8_t kind;        // 42: lib/trace-format.ts EVENT_KINDS
+  uint8_t kind;        // 42: lib/trace/format.ts EVENT_KINDS
   uint8_t scope;       // 43
   uint8_t flags;       // 44: 1 failed, 2 off-thread, 4 outside any command
   uint8_t thread;      // 45: 0 = the JS thread

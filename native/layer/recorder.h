@@ -1,6 +1,6 @@
 // The layer's process-wide recorder: configuration from the environment, the block
-// registry and contract checks of the napi-free core (native/block_registry.h,
-// native/validator.h), the trace stream, fault injection, and the allocation callbacks
+// registry and contract checks of the napi-free core (native/core/block_registry.h,
+// native/core/validator.h), the trace stream, fault injection, and the allocation callbacks
 // the layer hands to drivers (recorder.cc).
 //
 // Environment (read when the library loads):

@@ -1,7 +1,7 @@
 // VkCommandPool and the VkCommandBuffers allocated from it. A command buffer is a
 // child of its pool (vkAllocateCommandBuffers takes no allocator: the driver uses the
 // pool's), freed with vkFreeCommandBuffers on destroy, and with the pool. Recording
-// state (begin before record, end before submit) is checked in lib/command-pool.ts.
+// state (begin before record, end before submit) is checked in lib/vulkan/command-pool.ts.
 #pragma once
 #include "vulkan/resource.h"
 

@@ -97,7 +97,7 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
   Napi::Value allocator = info[1];
   const VkAllocationCallbacks* callbacks = CallbacksOf(allocator);
 
-  // Validation (lib/instance.ts has added the layer and VK_EXT_debug_utils): the same
+  // Validation (lib/vulkan/instance.ts has added the layer and VK_EXT_debug_utils): the same
   // messenger info in pNext also catches messages of vkCreateInstance/vkDestroyInstance.
   Napi::Value validation = opts.Get("validation");
   std::shared_ptr<ValidationSink> sink;

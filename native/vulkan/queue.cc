@@ -27,7 +27,7 @@ Queue* Queue::Wrap(Napi::Env env, Device* device, VkQueue handle) {
 
 // submit([{ commandBuffers, waits: [{ semaphore, value, stage }], signals: [{ semaphore, value }],
 // timeline }], fence): `timeline` adds a VkTimelineSemaphoreSubmitInfo with the values
-// (lib/queue.ts sets it when a batch uses a timeline semaphore).
+// (lib/vulkan/queue.ts sets it when a batch uses a timeline semaphore).
 Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckAlive(env);

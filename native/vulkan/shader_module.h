@@ -1,4 +1,4 @@
-// VkShaderModule from SPIR-V words (lib/shader-module.ts has checked they are SPIR-V).
+// VkShaderModule from SPIR-V words (lib/vulkan/shader-module.ts has checked they are SPIR-V).
 #pragma once
 #include "vulkan/resource.h"
 

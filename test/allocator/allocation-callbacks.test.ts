@@ -1,5 +1,5 @@
 // The VkAllocationCallbacks contract, exercised through the real function pointers
-// by the internal test driver (native/test_driver.cc): the calls a driver may make,
+// by the internal test driver (native/test/test_driver.cc): the calls a driver may make,
 // including the ones well-behaved drivers rarely or never make.
 import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
 import native from '../../lib/native/binding';

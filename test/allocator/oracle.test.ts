@@ -2,9 +2,9 @@
 // be exactly those a plain C program with malloc-based VkAllocationCallbacks sees
 // when it makes the same Vulkan calls on the same driver (lavapipe).
 //
-//  - test/oracle/oracle.c: compiled here with `cc` into a temporary directory; it
+//  - test/fixtures/oracle/oracle.c: compiled here with `cc` into a temporary directory; it
 //    mirrors, call for call, what native/*.cc does for the scripted sequence.
-//  - test/oracle/sequence.js: the scripted sequence through the TypeScript API
+//  - test/fixtures/oracle/sequence.js: the scripted sequence through the TypeScript API
 //    (compiled, dist/), with `new HostAllocator()` (AlignedHeaderPolicy) passed to
 //    every create call, in a fresh Node process so nothing this jest process did
 //    earlier touches the driver's state.

@@ -3,7 +3,7 @@
 // step:
 //   (a) AlignedHeaderPolicy on its default native chunk source, called directly;
 //   (b) the real VkAllocationCallbacks of a HostAllocator, called through the internal
-//       test driver (native/test_driver.cc) as a driver would, including batches from a
+//       test driver (native/test/test_driver.cc) as a driver would, including batches from a
 //       thread of its own (frees queued for the policy, allocations served natively),
 //       for a policy with reallocate, one without, and NATIVE_POLICY.
 // Invariants: every address aligned; live blocks never overlap (each is filled with its
@@ -13,7 +13,7 @@
 // refused without changing anything; and the statistics equal the model's exactly.
 //
 // On failure fast-check prints the seed and the shrunk counterexample; replay with
-//   VKALLOC_FC_SEED=<seed> npx jest test/property.test.ts
+//   VKALLOC_FC_SEED=<seed> npx jest test/allocator/property.test.ts
 // (VKALLOC_FC_PATH=<path> as printed narrows it to the failing case), and run longer
 // with VKALLOC_FC_RUNS=<multiplier> (default 1).
 import fc from 'fast-check';

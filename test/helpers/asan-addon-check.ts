@@ -1,7 +1,7 @@
 // Loaded by scripts/test-asan.js (jest --setupFilesAfterEnv) into every jest worker;
 // inert unless that script set VKALLOC_ASAN_ADDON.
 //  - After each test file, every vkalloc.node this worker has mapped must be the ASan
-//    build the script named, so that a change in how lib/binding.ts finds the addon
+//    build the script named, so that a change in how lib/native/binding.ts finds the addon
 //    cannot make `npm run test:asan` quietly test the ordinary build.
 //  - Child processes that are not node (Chromium for the HTML report, cc and the C
 //    oracle) are started without the sanitizer runtimes the script preloads: they never

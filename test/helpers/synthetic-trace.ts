@@ -1,5 +1,5 @@
 // Builds TraceData by hand, event by event, as the native recorder would write it
-// (lib/trace-format.ts), so the analysis can be tested exactly.
+// (lib/trace/format.ts), so the analysis can be tested exactly.
 //
 //   const b = new TraceBuilder();
 //   b.begin('vkCreateInstance');
@@ -195,7 +195,7 @@ function scopeIndex(scope: AllocationScope): number {
 
 /**
  * A small app's trace with one case of every rule (the numbers are worked out in
- * test/trace-analysis.test.ts): a command-scope block that outlives vkCreateBuffer, an
+ * test/trace/trace-analysis.test.ts): a command-scope block that outlives vkCreateBuffer, an
  * object-scope block that outlives its Buffer, a device-scope block that outlives the
  * Device, an unattributed instance-scope block that outlives the Instance, an off-thread
  * free after a submit, a failed allocation, a reallocation, internal notifications, and
