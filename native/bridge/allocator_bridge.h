@@ -137,9 +137,4 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   std::atomic<bool> hasQueued_{false};
 };
 
-// The allocation callbacks of an optional AllocatorBridge argument (null: the driver's own).
-inline const VkAllocationCallbacks* CallbacksOf(Napi::Value allocator) {
-  return allocator.IsObject() ? UnwrapAs<AllocatorBridge>(allocator)->Callbacks() : nullptr;
-}
-
 }  // namespace vkalloc

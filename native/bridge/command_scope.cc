@@ -134,7 +134,12 @@ CommandScope::~CommandScope() noexcept(false) {
   // issued from JS and never over an exception already on its way. For a create,
   // the object is attached first (Resource::Attach throws it), so it is not lost.
   if (!jsFacing_ || std::uncaught_exceptions() > 0 || !data_->jsCallable) return;
-  Napi::Value error = NewViolationsError();
+  Napi::Value error;
+  try {
+    error = NewViolationsError();
+  } catch (const Napi::Error&) {
+    return;  // a stopping worker: no error reaches JS now, and a create's object must still be adopted
+  }
   if (error.IsEmpty()) return;
   if (creates)
     data_->pendingViolation = Napi::Persistent(error.As<Napi::Object>());

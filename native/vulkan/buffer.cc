@@ -14,12 +14,10 @@ Napi::Function Buffer::Define(Napi::Env env) {
   return DefineClass(env, "Buffer", props);
 }
 
-Buffer* Buffer::Wrap(Napi::Env env, Device* device, VkBuffer handle, Napi::Value allocator) {
-  Buffer* buffer = NewWrapped<Buffer>(env, AddonData::Get(env)->bufferCtor);
-  buffer->device_ = device;
-  buffer->handle_ = handle;
-  buffer->Attach(device, allocator);
-  return buffer;
+void Buffer::Adopt(Device* device, VkBuffer handle) {
+  device_ = device;
+  handle_ = handle;
+  Attach(device);
 }
 
 Napi::Value Buffer::MemoryRequirements(const Napi::CallbackInfo& info) {

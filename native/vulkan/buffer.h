@@ -10,7 +10,8 @@ class Buffer : public WrappedResource<Buffer> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Buffer(const Napi::CallbackInfo& info) : WrappedResource(info, "Buffer") {}
-  static Buffer* Wrap(Napi::Env env, Device* device, VkBuffer handle, Napi::Value allocator);
+  // Takes the handle vkCreateBuffer made into this wrapper (made first: resource.h).
+  void Adopt(Device* device, VkBuffer handle);
   VkBuffer Handle() const { return handle_; }
 
  private:

@@ -26,15 +26,15 @@ Napi::Value CommandPool::Create(const Napi::CallbackInfo& info, Device* device) 
   VkCommandPoolCreateInfo ci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   ci.flags = U32(opts.Get("flags"));
   ci.queueFamilyIndex = U32(opts.Get("queueFamily"));
+  CommandPool* pool = Prepare<CommandPool>(env, AddonData::Get(env)->commandPoolCtor, info[1]);
   VkCommandPool handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateCommandPool");
-    scope.Check(device->Dispatch().vkCreateCommandPool(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateCommandPool(device->Handle(), &ci, pool->Callbacks(), &handle));
   }
-  CommandPool* pool = NewWrapped<CommandPool>(env, AddonData::Get(env)->commandPoolCtor);
   pool->device_ = device;
   pool->handle_ = handle;
-  pool->Attach(device, info[1]);
+  pool->Attach(device);
   return pool->Value();
 }
 
@@ -45,15 +45,16 @@ Napi::Value CommandPool::AllocateCommandBuffers(const Napi::CallbackInfo& info) 
   ai.commandPool = handle_;
   ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   ai.commandBufferCount = U32(info[0]);
+  std::vector<CommandBuffer*> buffers(ai.commandBufferCount);
+  for (auto& cb : buffers) cb = Prepare<CommandBuffer>(env, data_->commandBufferCtor, env.Undefined());
   std::vector<VkCommandBuffer> handles(ai.commandBufferCount);
   {
     CommandScope scope(env, "vkAllocateCommandBuffers");
     scope.Check(device_->Dispatch().vkAllocateCommandBuffers(device_->Handle(), &ai, handles.data()));
   }
+  for (size_t i = 0; i < handles.size(); i++) buffers[i]->Adopt(this, handles[i]);
   Napi::Array out = Napi::Array::New(env, handles.size());
-  for (size_t i = 0; i < handles.size(); i++) {
-    out.Set(static_cast<uint32_t>(i), CommandBuffer::Wrap(env, this, handles[i])->Value());
-  }
+  for (size_t i = 0; i < handles.size(); i++) out.Set(static_cast<uint32_t>(i), buffers[i]->Value());
   return out;
 }
 
@@ -94,12 +95,10 @@ Napi::Function CommandBuffer::Define(Napi::Env env) {
   return DefineClass(env, "CommandBuffer", props);
 }
 
-CommandBuffer* CommandBuffer::Wrap(Napi::Env env, CommandPool* pool, VkCommandBuffer handle) {
-  CommandBuffer* cb = NewWrapped<CommandBuffer>(env, AddonData::Get(env)->commandBufferCtor);
-  cb->pool_ = pool;
-  cb->handle_ = handle;
-  cb->Attach(pool, env.Undefined());  // the pool's allocator serves it
-  return cb;
+void CommandBuffer::Adopt(CommandPool* pool, VkCommandBuffer handle) {
+  pool_ = pool;
+  handle_ = handle;
+  Attach(pool);  // the pool's allocator serves it
 }
 
 const DeviceDispatch& CommandBuffer::Vk() const {

@@ -32,7 +32,8 @@ class CommandBuffer : public WrappedResource<CommandBuffer> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit CommandBuffer(const Napi::CallbackInfo& info) : WrappedResource(info, "CommandBuffer") {}
-  static CommandBuffer* Wrap(Napi::Env env, CommandPool* pool, VkCommandBuffer handle);
+  // Takes a handle vkAllocateCommandBuffers made into this wrapper (made first: resource.h).
+  void Adopt(CommandPool* pool, VkCommandBuffer handle);
   VkCommandBuffer Handle() const { return handle_; }
 
  private:

@@ -29,15 +29,16 @@ Napi::Value DescriptorSetLayout::Create(const Napi::CallbackInfo& info, Device* 
   VkDescriptorSetLayoutCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   ci.bindingCount = static_cast<uint32_t>(out.size());
   ci.pBindings = out.data();
+  DescriptorSetLayout* layout =
+      Prepare<DescriptorSetLayout>(env, AddonData::Get(env)->descriptorSetLayoutCtor, info[1]);
   VkDescriptorSetLayout handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateDescriptorSetLayout");
-    scope.Check(device->Dispatch().vkCreateDescriptorSetLayout(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateDescriptorSetLayout(device->Handle(), &ci, layout->Callbacks(), &handle));
   }
-  DescriptorSetLayout* layout = NewWrapped<DescriptorSetLayout>(env, AddonData::Get(env)->descriptorSetLayoutCtor);
   layout->device_ = device;
   layout->handle_ = handle;
-  layout->Attach(device, info[1]);
+  layout->Attach(device);
   return layout->Value();
 }
 
@@ -73,16 +74,16 @@ Napi::Value DescriptorPool::Create(const Napi::CallbackInfo& info, Device* devic
   ci.maxSets = U32(opts.Get("maxSets"));
   ci.poolSizeCount = static_cast<uint32_t>(poolSizes.size());
   ci.pPoolSizes = poolSizes.data();
+  DescriptorPool* pool = Prepare<DescriptorPool>(env, AddonData::Get(env)->descriptorPoolCtor, info[1]);
   VkDescriptorPool handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateDescriptorPool");
-    scope.Check(device->Dispatch().vkCreateDescriptorPool(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateDescriptorPool(device->Handle(), &ci, pool->Callbacks(), &handle));
   }
-  DescriptorPool* pool = NewWrapped<DescriptorPool>(env, AddonData::Get(env)->descriptorPoolCtor);
   pool->device_ = device;
   pool->handle_ = handle;
   pool->freeable_ = (ci.flags & VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT) != 0;
-  pool->Attach(device, info[1]);
+  pool->Attach(device);
   return pool->Value();
 }
 
@@ -99,14 +100,16 @@ Napi::Value DescriptorPool::AllocateSets(const Napi::CallbackInfo& info) {
   ai.descriptorPool = handle_;
   ai.descriptorSetCount = static_cast<uint32_t>(handles.size());
   ai.pSetLayouts = handles.data();
+  std::vector<DescriptorSet*> wrappers(handles.size());
+  for (auto& set : wrappers) set = Prepare<DescriptorSet>(env, data_->descriptorSetCtor, env.Undefined());
   std::vector<VkDescriptorSet> sets(handles.size());
   {
     CommandScope scope(env, "vkAllocateDescriptorSets");
     scope.Check(device_->Dispatch().vkAllocateDescriptorSets(device_->Handle(), &ai, sets.data()));
   }
+  for (size_t i = 0; i < sets.size(); i++) wrappers[i]->Adopt(this, sets[i]);
   Napi::Array out = Napi::Array::New(env, sets.size());
-  for (size_t i = 0; i < sets.size(); i++)
-    out.Set(static_cast<uint32_t>(i), DescriptorSet::Wrap(env, this, sets[i])->Value());
+  for (size_t i = 0; i < sets.size(); i++) out.Set(static_cast<uint32_t>(i), wrappers[i]->Value());
   return out;
 }
 
@@ -137,13 +140,11 @@ Napi::Function DescriptorSet::Define(Napi::Env env) {
   return DefineClass(env, "DescriptorSet", props);
 }
 
-DescriptorSet* DescriptorSet::Wrap(Napi::Env env, DescriptorPool* pool, VkDescriptorSet handle) {
-  DescriptorSet* set = NewWrapped<DescriptorSet>(env, AddonData::Get(env)->descriptorSetCtor);
-  set->pool_ = pool;
-  set->handle_ = handle;
-  pool->sets_.insert(set);
-  set->Attach(pool, env.Undefined());  // the pool's allocator serves it
-  return set;
+void DescriptorSet::Adopt(DescriptorPool* pool, VkDescriptorSet handle) {
+  pool_ = pool;
+  handle_ = handle;
+  pool->sets_.insert(this);
+  Attach(pool);  // the pool's allocator serves it
 }
 
 Napi::Value DescriptorSet::Update(const Napi::CallbackInfo& info) {

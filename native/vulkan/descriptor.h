@@ -52,7 +52,8 @@ class DescriptorSet : public WrappedResource<DescriptorSet> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit DescriptorSet(const Napi::CallbackInfo& info) : WrappedResource(info, "DescriptorSet") {}
-  static DescriptorSet* Wrap(Napi::Env env, DescriptorPool* pool, VkDescriptorSet handle);
+  // Takes a handle vkAllocateDescriptorSets made into this wrapper (made first: resource.h).
+  void Adopt(DescriptorPool* pool, VkDescriptorSet handle);
   VkDescriptorSet Handle() const { return handle_; }
 
  private:

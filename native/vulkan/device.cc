@@ -247,14 +247,12 @@ Napi::Function Device::Define(Napi::Env env) {
   return DefineClass(env, "Device", props);
 }
 
-Device* Device::Wrap(Napi::Env env, PhysicalDevice* physical, VkDevice handle, Napi::Value allocator) {
-  Device* device = NewWrapped<Device>(env, AddonData::Get(env)->deviceCtor);
-  device->physical_ = physical;
-  device->handle_ = handle;
-  Loader::LoadDevice(physical->Owner()->Dispatch(), handle, &device->dispatch_);
-  device->Attach(physical, allocator);
-  AddonData::Get(env)->liveDevices.push_back(device);
-  return device;
+void Device::Adopt(PhysicalDevice* physical, VkDevice handle) {
+  physical_ = physical;
+  handle_ = handle;
+  Loader::LoadDevice(physical->Owner()->Dispatch(), handle, &dispatch_);
+  data_->liveDevices.push_back(this);  // before Attach, which may throw (after linking) a violation
+  Attach(physical);
 }
 
 Napi::Value Device::GetQueue(const Napi::CallbackInfo& info) {
@@ -281,12 +279,14 @@ Napi::Value Device::CreateBuffer(const Napi::CallbackInfo& info) {
   ci.usage = opts.Get("usage").As<Napi::Number>().Uint32Value();
   ci.flags = opts.Get("flags").As<Napi::Number>().Uint32Value();
   ci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  VkBuffer buffer = VK_NULL_HANDLE;
+  Buffer* buffer = Prepare<Buffer>(env, data_->bufferCtor, info[1]);
+  VkBuffer handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateBuffer");
-    scope.Check(dispatch_.vkCreateBuffer(handle_, &ci, CallbacksOf(info[1]), &buffer));
+    scope.Check(dispatch_.vkCreateBuffer(handle_, &ci, buffer->Callbacks(), &handle));
   }
-  return Buffer::Wrap(env, this, buffer, info[1])->Value();
+  buffer->Adopt(this, handle);
+  return buffer->Value();
 }
 
 Napi::Value Device::AllocateMemory(const Napi::CallbackInfo& info) {
@@ -296,12 +296,14 @@ Napi::Value Device::AllocateMemory(const Napi::CallbackInfo& info) {
   VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   ai.allocationSize = static_cast<VkDeviceSize>(opts.Get("size").As<Napi::Number>().DoubleValue());
   ai.memoryTypeIndex = opts.Get("memoryTypeIndex").As<Napi::Number>().Uint32Value();
-  VkDeviceMemory memory = VK_NULL_HANDLE;
+  DeviceMemory* memory = Prepare<DeviceMemory>(env, data_->memoryCtor, info[1]);
+  VkDeviceMemory handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkAllocateMemory");
-    scope.Check(dispatch_.vkAllocateMemory(handle_, &ai, CallbacksOf(info[1]), &memory));
+    scope.Check(dispatch_.vkAllocateMemory(handle_, &ai, memory->Callbacks(), &handle));
   }
-  return DeviceMemory::Wrap(env, this, memory, ai.allocationSize, info[1])->Value();
+  memory->Adopt(this, handle, ai.allocationSize);
+  return memory->Value();
 }
 
 Napi::Value Device::CreateFence(const Napi::CallbackInfo& info) {
@@ -310,12 +312,14 @@ Napi::Value Device::CreateFence(const Napi::CallbackInfo& info) {
   Napi::Object opts = info[0].As<Napi::Object>();
   VkFenceCreateInfo ci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   if (opts.Get("signaled").ToBoolean().Value()) ci.flags = VK_FENCE_CREATE_SIGNALED_BIT;
-  VkFence fence = VK_NULL_HANDLE;
+  Fence* fence = Prepare<Fence>(env, data_->fenceCtor, info[1]);
+  VkFence handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateFence");
-    scope.Check(dispatch_.vkCreateFence(handle_, &ci, CallbacksOf(info[1]), &fence));
+    scope.Check(dispatch_.vkCreateFence(handle_, &ci, fence->Callbacks(), &handle));
   }
-  return Fence::Wrap(env, this, fence, info[1])->Value();
+  fence->Adopt(this, handle);
+  return fence->Value();
 }
 
 Napi::Value Device::WaitIdle(const Napi::CallbackInfo& info) {

@@ -22,7 +22,8 @@ class Device : public WrappedResource<Device> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Device(const Napi::CallbackInfo& info) : WrappedResource(info, "Device") {}
-  static Device* Wrap(Napi::Env env, PhysicalDevice* physical, VkDevice handle, Napi::Value allocator);
+  // Takes the handle vkCreateDevice made into this wrapper (made first: resource.h).
+  void Adopt(PhysicalDevice* physical, VkDevice handle);
 
   VkDevice Handle() const { return handle_; }
   const DeviceDispatch& Dispatch() const { return dispatch_; }

@@ -15,12 +15,10 @@ Napi::Function Fence::Define(Napi::Env env) {
   return DefineClass(env, "Fence", props);
 }
 
-Fence* Fence::Wrap(Napi::Env env, Device* device, VkFence handle, Napi::Value allocator) {
-  Fence* fence = NewWrapped<Fence>(env, AddonData::Get(env)->fenceCtor);
-  fence->device_ = device;
-  fence->handle_ = handle;
-  fence->Attach(device, allocator);
-  return fence;
+void Fence::Adopt(Device* device, VkFence handle) {
+  device_ = device;
+  handle_ = handle;
+  Attach(device);
 }
 
 namespace {

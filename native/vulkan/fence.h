@@ -11,7 +11,8 @@ class Fence : public WrappedResource<Fence> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Fence(const Napi::CallbackInfo& info) : WrappedResource(info, "Fence") {}
-  static Fence* Wrap(Napi::Env env, Device* device, VkFence handle, Napi::Value allocator);
+  // Takes the handle vkCreateFence made into this wrapper (made first: resource.h).
+  void Adopt(Device* device, VkFence handle);
   VkFence Handle() const { return handle_; }
 
  private:

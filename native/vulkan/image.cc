@@ -31,15 +31,15 @@ Napi::Value Image::Create(const Napi::CallbackInfo& info, Device* device) {
   ci.usage = U32(opts.Get("usage"));
   ci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   ci.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  Image* image = Prepare<Image>(env, AddonData::Get(env)->imageCtor, info[1]);
   VkImage handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateImage");
-    scope.Check(device->Dispatch().vkCreateImage(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateImage(device->Handle(), &ci, image->Callbacks(), &handle));
   }
-  Image* image = NewWrapped<Image>(env, AddonData::Get(env)->imageCtor);
   image->device_ = device;
   image->handle_ = handle;
-  image->Attach(device, info[1]);
+  image->Attach(device);
   return image->Value();
 }
 
@@ -74,15 +74,15 @@ Napi::Value Image::CreateView(const Napi::CallbackInfo& info) {
   ci.viewType = VK_IMAGE_VIEW_TYPE_2D;
   ci.format = static_cast<VkFormat>(U32(opts.Get("format")));
   ci.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  ImageView* view = Prepare<ImageView>(env, AddonData::Get(env)->imageViewCtor, info[1]);
   VkImageView handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateImageView");
-    scope.Check(device_->Dispatch().vkCreateImageView(device_->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device_->Dispatch().vkCreateImageView(device_->Handle(), &ci, view->Callbacks(), &handle));
   }
-  ImageView* view = NewWrapped<ImageView>(env, AddonData::Get(env)->imageViewCtor);
   view->image_ = this;
   view->handle_ = handle;
-  view->Attach(this, info[1]);
+  view->Attach(this);
   return view->Value();
 }
 

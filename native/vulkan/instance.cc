@@ -94,8 +94,8 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
   ci.enabledExtensionCount = static_cast<uint32_t>(extensionPtrs.size());
   ci.ppEnabledExtensionNames = extensionPtrs.data();
 
-  Napi::Value allocator = info[1];
-  const VkAllocationCallbacks* callbacks = CallbacksOf(allocator);
+  Instance* instance = Prepare<Instance>(env, AddonData::Get(env)->instanceCtor, info[1]);
+  const VkAllocationCallbacks* callbacks = instance->Callbacks();
 
   // Validation (lib/vulkan/instance.ts has added the layer and VK_EXT_debug_utils): the same
   // messenger info in pNext also catches messages of vkCreateInstance/vkDestroyInstance.
@@ -127,11 +127,10 @@ Napi::Value Instance::Create(const Napi::CallbackInfo& info) {
     if (result < 0 && sink) sink->Close();
     scope.Check(result);
   }
-  Instance* instance = NewWrapped<Instance>(env, AddonData::Get(env)->instanceCtor);
   instance->handle_ = handle;
   loader.LoadInstance(handle, &instance->dispatch_);
   instance->validation_ = sink;
-  instance->Attach(nullptr, allocator);
+  instance->Attach(nullptr);
   if (sink) {
     VkResult result = VK_ERROR_EXTENSION_NOT_PRESENT;
     {

@@ -15,14 +15,11 @@ Napi::Function DeviceMemory::Define(Napi::Env env) {
   return DefineClass(env, "DeviceMemory", props);
 }
 
-DeviceMemory* DeviceMemory::Wrap(Napi::Env env, Device* device, VkDeviceMemory handle, VkDeviceSize size,
-                                 Napi::Value allocator) {
-  DeviceMemory* memory = NewWrapped<DeviceMemory>(env, AddonData::Get(env)->memoryCtor);
-  memory->device_ = device;
-  memory->handle_ = handle;
-  memory->size_ = size;
-  memory->Attach(device, allocator);
-  return memory;
+void DeviceMemory::Adopt(Device* device, VkDeviceMemory handle, VkDeviceSize size) {
+  device_ = device;
+  handle_ = handle;
+  size_ = size;
+  Attach(device);
 }
 
 Napi::Value DeviceMemory::Map(const Napi::CallbackInfo& info) {

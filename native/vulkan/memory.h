@@ -11,8 +11,8 @@ class DeviceMemory : public WrappedResource<DeviceMemory> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit DeviceMemory(const Napi::CallbackInfo& info) : WrappedResource(info, "DeviceMemory") {}
-  static DeviceMemory* Wrap(Napi::Env env, Device* device, VkDeviceMemory handle, VkDeviceSize size,
-                            Napi::Value allocator);
+  // Takes the handle vkAllocateMemory made into this wrapper (made first: resource.h).
+  void Adopt(Device* device, VkDeviceMemory handle, VkDeviceSize size);
   VkDeviceMemory Handle() const { return handle_; }
 
  private:

@@ -22,7 +22,7 @@ PhysicalDevice* PhysicalDevice::Wrap(Napi::Env env, Instance* instance, VkPhysic
   PhysicalDevice* pd = NewWrapped<PhysicalDevice>(env, AddonData::Get(env)->physicalDeviceCtor);
   pd->instance_ = instance;
   pd->handle_ = handle;
-  pd->Attach(instance, env.Undefined());
+  pd->Attach(instance);
   return pd;
 }
 
@@ -174,14 +174,14 @@ Napi::Value PhysicalDevice::CreateDevice(const Napi::CallbackInfo& info) {
   ci.enabledExtensionCount = static_cast<uint32_t>(extensionPtrs.size());
   ci.ppEnabledExtensionNames = extensionPtrs.data();
 
-  Napi::Value allocator = info[1];
-  const VkAllocationCallbacks* callbacks = CallbacksOf(allocator);
+  Device* device = Prepare<Device>(env, data_->deviceCtor, info[1]);
   VkDevice handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateDevice");
-    scope.Check(instance_->Dispatch().vkCreateDevice(handle_, &ci, callbacks, &handle));
+    scope.Check(instance_->Dispatch().vkCreateDevice(handle_, &ci, device->Callbacks(), &handle));
   }
-  return Device::Wrap(env, this, handle, allocator)->Value();
+  device->Adopt(this, handle);
+  return device->Value();
 }
 
 // Optional features, as far as this device reports them (Vulkan 1.2 structures only

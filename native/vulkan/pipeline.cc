@@ -34,15 +34,15 @@ Napi::Value PipelineLayout::Create(const Napi::CallbackInfo& info, Device* devic
   ci.pSetLayouts = setLayouts.data();
   ci.pushConstantRangeCount = static_cast<uint32_t>(pushRanges.size());
   ci.pPushConstantRanges = pushRanges.data();
+  PipelineLayout* layout = Prepare<PipelineLayout>(env, AddonData::Get(env)->pipelineLayoutCtor, info[1]);
   VkPipelineLayout handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreatePipelineLayout");
-    scope.Check(device->Dispatch().vkCreatePipelineLayout(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreatePipelineLayout(device->Handle(), &ci, layout->Callbacks(), &handle));
   }
-  PipelineLayout* layout = NewWrapped<PipelineLayout>(env, AddonData::Get(env)->pipelineLayoutCtor);
   layout->device_ = device;
   layout->handle_ = handle;
-  layout->Attach(device, info[1]);
+  layout->Attach(device);
   return layout->Value();
 }
 
@@ -66,15 +66,15 @@ Napi::Value PipelineCache::Create(const Napi::CallbackInfo& info, Device* device
   VkPipelineCacheCreateInfo ci{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
   ci.initialDataSize = initial.size;
   ci.pInitialData = initial.data;
+  PipelineCache* cache = Prepare<PipelineCache>(env, AddonData::Get(env)->pipelineCacheCtor, info[1]);
   VkPipelineCache handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreatePipelineCache");
-    scope.Check(device->Dispatch().vkCreatePipelineCache(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreatePipelineCache(device->Handle(), &ci, cache->Callbacks(), &handle));
   }
-  PipelineCache* cache = NewWrapped<PipelineCache>(env, AddonData::Get(env)->pipelineCacheCtor);
   cache->device_ = device;
   cache->handle_ = handle;
-  cache->Attach(device, info[1]);
+  cache->Attach(device);
   return cache->Value();
 }
 
@@ -153,16 +153,16 @@ Napi::Value Pipeline::CreateCompute(const Napi::CallbackInfo& info, Device* devi
   ci.stage.pSpecializationInfo = specialization.IsObject() ? &spec : nullptr;
   ci.layout = layout->Handle();
   ci.basePipelineIndex = -1;
+  Pipeline* pipeline = Prepare<Pipeline>(env, AddonData::Get(env)->pipelineCtor, info[1]);
   VkPipeline handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateComputePipelines");
     scope.Check(
-        device->Dispatch().vkCreateComputePipelines(device->Handle(), cache, 1, &ci, CallbacksOf(info[1]), &handle));
+        device->Dispatch().vkCreateComputePipelines(device->Handle(), cache, 1, &ci, pipeline->Callbacks(), &handle));
   }
-  Pipeline* pipeline = NewWrapped<Pipeline>(env, AddonData::Get(env)->pipelineCtor);
   pipeline->device_ = device;
   pipeline->handle_ = handle;
-  pipeline->Attach(device, info[1]);
+  pipeline->Attach(device);
   return pipeline->Value();
 }
 

@@ -21,7 +21,7 @@ Queue* Queue::Wrap(Napi::Env env, Device* device, VkQueue handle) {
   Queue* queue = NewWrapped<Queue>(env, AddonData::Get(env)->queueCtor);
   queue->device_ = device;
   queue->handle_ = handle;
-  queue->Attach(device, env.Undefined());
+  queue->Attach(device);
   return queue;
 }
 

@@ -2,7 +2,13 @@
 
 namespace vkalloc {
 
-void Resource::Attach(Resource* parent, Napi::Value allocator) {
+void Resource::HoldAllocator(Napi::Value allocator) {
+  if (!allocator.IsObject()) return;
+  allocator_ = UnwrapAs<AllocatorBridge>(allocator);
+  allocatorRef_ = Napi::Persistent(allocator.As<Napi::Object>());
+}
+
+void Resource::Attach(Resource* parent) {
   parent_ = parent;
   parentId_ = parent ? parent->Id() : 0;
   createdIn_ = data_->unclaimedCreateSeq;  // its allocations are that command's
@@ -15,10 +21,6 @@ void Resource::Attach(Resource* parent, Napi::Value allocator) {
     parentRef_ = Napi::Persistent(parent->Wrapper());
   } else {
     position_ = data_->roots.insert(data_->roots.end(), this);
-  }
-  if (allocator.IsObject()) {
-    allocator_ = UnwrapAs<AllocatorBridge>(allocator);
-    allocatorRef_ = Napi::Persistent(allocator.As<Napi::Object>());
   }
   KeepWrapperAlive(true);
   attached_ = true;

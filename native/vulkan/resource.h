@@ -6,6 +6,11 @@
 //    it is idempotent. Afterwards every method throws "<Type> is destroyed".
 //  - Objects never destroyed by the program are destroyed when the environment
 //    (process or worker) is torn down, in the same order.
+//  - Wrapper first: the JS object that will own a Vulkan object is made (Prepare)
+//    before the command that creates it, and Attach after it calls nothing that can
+//    fail. A stopping worker refuses to make JS objects: refused before the command,
+//    nothing is lost; refused after it, the object would belong to nobody, and a
+//    VkDevice nobody destroys keeps driver threads that outlive the unloaded driver.
 #pragma once
 #include <napi.h>
 #include <list>
@@ -35,10 +40,14 @@ class Resource {
   void CollectLive(std::vector<const Resource*>& out) const;
   // The allocator it was created with (the bridge's JS object), or null.
   Napi::Value AllocatorValue(Napi::Env env) const;
+  // Before the create command: the allocator (a HostAllocator or undefined) it is
+  // created with. Throws for anything else.
+  void HoldAllocator(Napi::Value allocator);
 
  protected:
-  // Links a freshly created object into the tree; `parent` null makes it a root.
-  void Attach(Resource* parent, Napi::Value allocator);
+  // Links the object its create command made into the tree; `parent` null makes it a
+  // root. Nothing here calls into JS, so a stopping environment cannot interrupt it.
+  void Attach(Resource* parent);
   virtual void DestroyHandle() = 0;
   virtual void KeepWrapperAlive(bool keep) = 0;
   AddonData* data_;
@@ -60,6 +69,14 @@ class Resource {
 };
 
 // The node-addon-api side: a wrapped class T deriving from WrappedResource<T>.
+// The wrapper of an object about to be created: see "Wrapper first" above.
+template <typename T>
+T* Prepare(Napi::Env env, Napi::FunctionReference& ctor, Napi::Value allocator) {
+  T* object = NewWrapped<T>(env, ctor);
+  object->HoldAllocator(allocator);
+  return object;
+}
+
 template <typename T>
 class WrappedResource : public Napi::ObjectWrap<T>, public Resource {
  public:

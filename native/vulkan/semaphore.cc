@@ -23,15 +23,15 @@ Napi::Value Semaphore::Create(const Napi::CallbackInfo& info, Device* device) {
   type.initialValue = U64(opts.Get("initialValue"));
   VkSemaphoreCreateInfo ci{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
   if (opts.Get("timeline").ToBoolean().Value()) ci.pNext = &type;
+  Semaphore* semaphore = Prepare<Semaphore>(env, AddonData::Get(env)->semaphoreCtor, info[1]);
   VkSemaphore handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateSemaphore");
-    scope.Check(device->Dispatch().vkCreateSemaphore(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateSemaphore(device->Handle(), &ci, semaphore->Callbacks(), &handle));
   }
-  Semaphore* semaphore = NewWrapped<Semaphore>(env, AddonData::Get(env)->semaphoreCtor);
   semaphore->device_ = device;
   semaphore->handle_ = handle;
-  semaphore->Attach(device, info[1]);
+  semaphore->Attach(device);
   return semaphore->Value();
 }
 

@@ -26,15 +26,15 @@ Napi::Value ShaderModule::Create(const Napi::CallbackInfo& info, Device* device)
   VkShaderModuleCreateInfo ci{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   ci.codeSize = code.size;
   ci.pCode = words;
+  ShaderModule* module = Prepare<ShaderModule>(env, AddonData::Get(env)->shaderModuleCtor, info[1]);
   VkShaderModule handle = VK_NULL_HANDLE;
   {
     CommandScope scope(env, "vkCreateShaderModule");
-    scope.Check(device->Dispatch().vkCreateShaderModule(device->Handle(), &ci, CallbacksOf(info[1]), &handle));
+    scope.Check(device->Dispatch().vkCreateShaderModule(device->Handle(), &ci, module->Callbacks(), &handle));
   }
-  ShaderModule* module = NewWrapped<ShaderModule>(env, AddonData::Get(env)->shaderModuleCtor);
   module->device_ = device;
   module->handle_ = handle;
-  module->Attach(device, info[1]);
+  module->Attach(device);
   return module->Value();
 }
 
