@@ -6,9 +6,11 @@
 // - Size classes (40): 16..128 in steps of 16, then 4 per power of two up to 32 KiB
 //   (160, 192, 224, 256, 320, ..., 28672, 32768). All are multiples of 16, so every block
 //   of a 16-aligned chunk is 16-aligned. Worst-case rounding loss is 25%, typically ~10%.
-// - A slab is one chunk of max(8, floor(4096 / block)) blocks of one class (4 KiB for small
-//   classes, 8 blocks for >= 512 B). Small enough that a few hundred allocations don't
-//   strand much memory in half-used slabs, big enough to amortise the source's obtain().
+// - A slab is one chunk of max(4, floor(4096 / block)) blocks of one class (4 KiB for small
+//   classes, 4 blocks for >= 1 KiB). Small enough that a few hundred allocations don't
+//   strand much memory in half-used slabs (or spares), big enough to amortise the
+//   source's obtain(). With 8 blocks the demo's peak was 1.28x the bytes requested,
+//   with 4 blocks 1.15x (bench/run.js): mostly partly used and spare large slabs.
 // - Requests above 32 KiB get a dedicated chunk (rounded up to 16 bytes), released on free.
 // - Inside a slab: block index = offset / blockSize. Freed blocks go on an Int32Array stack;
 //   never-used ones come from a bump index (no O(blocks) set-up); a Uint8Array of live
@@ -32,7 +34,7 @@ import type { ChunkSource, MemoryChunk } from './policy';
 export const MAX_SLAB_BLOCK = 32768;
 const SMALL_LIMIT = 128;
 const SLAB_TARGET_BYTES = 4096;
-const MIN_SLAB_BLOCKS = 8;
+const MIN_SLAB_BLOCKS = 4;
 
 function buildClassSizes(): Int32Array {
   const sizes: number[] = [];
