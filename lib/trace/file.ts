@@ -144,11 +144,7 @@ function decodeFast(bytes: Buffer, source: string): TraceData | null {
     if (!Object.hasOwn(COLUMNS, name)) return true;  // decodeTrace ignores other members too
     // The limits that do not depend on the rest of the file; command and object are checked below.
     const { integer, max } = COLUMNS[name as ColumnName];
-    const min = name === 'size' ? -Number.MAX_SAFE_INTEGER : 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if ((integer && !Number.isInteger(v)) || !(v >= min && v <= max)) return false;
-    }
+    if (!allWithin(values, integer, name === 'size' ? -Number.MAX_SAFE_INTEGER : 0, max)) return false;
     decoded[name as ColumnName] = COLUMNS[name as ColumnName].make(values);
     return true;
   };
@@ -182,6 +178,15 @@ function decodeFast(bytes: Buffer, source: string): TraceData | null {
     if (decoded[name].some((v) => v > max)) return null;
   }
   return { ...head, ...(decoded as unknown as Pick<TraceData, ColumnName>) };
+}
+
+/** Whether every value is within [min, max] (and an integer, if asked). A loop of its own, for V8 to optimise once. */
+function allWithin(values: Float64Array, integer: boolean, min: number, max: number): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((integer && !Number.isInteger(v)) || !(v >= min && v <= max)) return false;
+  }
+  return true;
 }
 
 function decodeObjects(value: unknown, bad: (what: string) => never): TraceObject[] {

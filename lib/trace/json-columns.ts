@@ -114,7 +114,7 @@ export function readColumns(b: Buffer, start: number, count: number, column: (na
     at = skipSpace(b, at + 1);
     if (b[at] !== OPEN_BRACKET) return -1;
     at = skipSpace(b, at + 1);
-    at = readNumbers(b, at, values);
+    at = readNumbers(b, at, values, count);
     if (at < 0 || !column(name, values)) return -1;
     at = skipSpace(b, at + 1);
     if (b[at] === CLOSE_BRACE) return at + 1;
@@ -126,10 +126,10 @@ export function readColumns(b: Buffer, start: number, count: number, column: (na
 /**
  * Reads exactly values.length numbers and the closing bracket from b[at] (just after the
  * opening one); returns where the bracket is, or -1. A function of its own, so that V8
- * optimises this loop early, with floating-point arithmetic from the start.
+ * optimises this loop early; the common path (digits, a comma) is one path, so that
+ * the optimised code meets no branch it has not seen run.
  */
-function readNumbers(b: Buffer, at: number, values: Float64Array): number {
-  const count = values.length;
+function readNumbers(b: Buffer, at: number, values: Float64Array, count: number): number {
   let n = 0;
   if (b[at] === CLOSE_BRACKET) return count === 0 ? at : -1;
   for (;;) {
@@ -140,38 +140,47 @@ function readNumbers(b: Buffer, at: number, values: Float64Array): number {
     let c = b[at];
     const negative = c === MINUS;
     if (negative) c = b[++at];
+    if (!(c >= ZERO && c <= NINE)) return -1;
     const digits = at;
     // -0: V8 then counts in doubles from the first number (not in small integers, which
     // overflow on the first time or address and send the optimised loop back).
     let v = -0;
-    if (c === ZERO) c = b[++at];
-    else if (c > ZERO && c <= NINE) {
-      do {
-        v = v * 10 + (c - ZERO);
-        c = b[++at];
-      } while (c >= ZERO && c <= NINE);
-    } else return -1;
+    do {
+      v = v * 10 + (c - ZERO);
+      c = b[++at];
+    } while (c >= ZERO && c <= NINE);
+    if (b[digits] === ZERO && at - digits > 1) return -1;  // a leading zero
     let exact = at - digits <= 15;
-    if (c === DOT) {
+    if (c === DOT || c === E || c === CAPITAL_E) {
       exact = false;
-      c = b[++at];
-      if (!(c >= ZERO && c <= NINE)) return -1;
-      do c = b[++at]; while (c >= ZERO && c <= NINE);
-    }
-    if (c === E || c === CAPITAL_E) {
-      exact = false;
-      c = b[++at];
-      if (c === PLUS || c === MINUS) c = b[++at];
-      if (!(c >= ZERO && c <= NINE)) return -1;
-      do c = b[++at]; while (c >= ZERO && c <= NINE);
+      at = fractionEnd(b, at);
+      if (at < 0) return -1;
+      c = b[at];
     }
     v += 0;  // -0 becomes 0
-    values[n++] = exact ? (negative ? -v : v) : Number(b.toString('latin1', from, at));
-    while (isSpace(b[at])) at++;
-    if (b[at] === COMMA) {
-      at++;
-      while (isSpace(b[at])) at++;
-    } else if (b[at] === CLOSE_BRACKET) return n === count ? at : -1;
+    values[n++] = exact ? (negative ? 0 - v : v) : Number(b.toString('latin1', from, at));
+    while (isSpace(c)) c = b[++at];
+    if (c === COMMA) {
+      c = b[++at];
+      while (isSpace(c)) c = b[++at];
+    } else if (c === CLOSE_BRACKET) return n === count ? at : -1;
     else return -1;
   }
+}
+
+/** The end of a number's fraction and exponent, from b[at] ('.', 'e' or 'E'), or -1. */
+function fractionEnd(b: Buffer, at: number): number {
+  let c = b[at];
+  if (c === DOT) {
+    c = b[++at];
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    do c = b[++at]; while (c >= ZERO && c <= NINE);
+  }
+  if (c === E || c === CAPITAL_E) {
+    c = b[++at];
+    if (c === PLUS || c === MINUS) c = b[++at];
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    do c = b[++at]; while (c >= ZERO && c <= NINE);
+  }
+  return at;
 }

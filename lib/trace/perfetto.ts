@@ -33,6 +33,7 @@ import { seqOrderOf } from './chrome';
 import { EVENT_FLAGS, EVENT_KINDS } from './format';
 import { ProtoWriter } from './protobuf';
 import type { Trace } from './trace';
+import type { TraceData } from './format';
 
 /** Trace.packet */
 const PACKET = 1;
@@ -102,101 +103,139 @@ interface OpenSpan {
   bytesFreed: number;
 }
 
-/** Writes the Perfetto trace of `trace` to `path`, streamed (see the top of this file). */
-export function writePerfettoTrace(trace: Trace, path: string): void {
-  const d = trace.data;
-  const w = new ProtoWriter(4 << 20);
-  const fd = fs.openSync(path, 'w');
-  const drain = () => {
+/**
+ * Packets of one sequence, appended to a ProtoWriter: each packet carries the interned
+ * entries made since the one before, so names must be interned before the packet that
+ * uses them opens. Small methods, so that V8 optimises each soon and on its own.
+ */
+class Packets {
+  readonly w = new ProtoWriter(4 << 20);
+  readonly pending = { count: 0 };
+  readonly tables = [Interned.categories, Interned.eventNames, Interned.annotationNames, Interned.strings].map((f) => new Table(f, this.pending));
+  readonly categories = this.tables[0];
+  readonly eventNames = this.tables[1];
+  readonly argNames = this.tables[2];
+  readonly strings = this.tables[3];
+  #first = true;
+
+  constructor(readonly fd: number) {}
+
+  /** Writes what is buffered once it reaches a few megabytes (or always). */
+  drain(always = false): void {
+    const w = this.w;
+    if (!always && w.length < 3 << 20) return;
     let at = 0;
-    while (at < w.length) at += fs.writeSync(fd, w.buffer, at, w.length - at);
+    while (at < w.length) at += fs.writeSync(this.fd, w.buffer, at, w.length - at);
     w.length = 0;
-  };
+  }
 
-  const pending = { count: 0 };  // entries made since the last packet
-  const tables = [Interned.categories, Interned.eventNames, Interned.annotationNames, Interned.strings].map((f) => new Table(f, pending));
-  const [categories, eventNames, argNames, strings] = tables;
-  const arg = Object.fromEntries(ARGUMENTS.map((a) => [a, argNames.id(a)])) as Record<Argument, number>;
-  const VULKAN = categories.id('vulkan'), ALLOCATION = categories.id('allocation');
-  const kindName = EVENT_KINDS.map((k) => eventNames.id(k));
-  const commandNames = d.commands.map((c) => c ?? 'none');
-  const commandName = commandNames.map((c) => eventNames.id(c));
-  const commandString = commandNames.map((c) => strings.id(c));
-  const NONE = strings.id('none');
-  const scopeString = SCOPE_NAMES.map((s) => strings.id(s));
-  const scopeOf = (scope: number) => (scope < SCOPE_NAMES.length ? scope : 0);
-  const objectStrings = new Uint32Array(d.objects.length);  // 0: not interned yet
-  const objectString = (id: number): number => {
-    if (id <= 0 || id >= d.objects.length || !d.objects[id]) return 0;
-    return (objectStrings[id] ||= strings.id(`${d.objects[id].type} #${id}`));
-  };
-
-  let first = true;
-  /** Opens a packet, with the interned entries made since the last one. */
-  const packet = (time: number | null): number => {
+  /** Opens a packet (close it with w.end); time in ns, or null for none. */
+  packet(time: number | null): number {
+    const w = this.w;
     const p = w.begin(PACKET);
     if (time !== null) w.uint(TracePacket.timestamp, time > 0 ? Math.round(time) : 0);
     w.uint(TracePacket.sequenceId, SEQUENCE);
-    w.uint(TracePacket.sequenceFlags, first ? SEQ_INCREMENTAL_STATE_CLEARED : SEQ_NEEDS_INCREMENTAL_STATE);
-    first = false;
-    if (pending.count > 0) {
-      const data = w.begin(TracePacket.internedData);
-      for (const table of tables) {
-        for (const text of table.fresh) {
-          const entry = w.begin(table.field);
-          w.uint(1, table.ids.get(text)!);
-          w.string(2, text);
-          w.end(entry);
-        }
-        table.fresh.length = 0;
-      }
-      pending.count = 0;
-      w.end(data);
-    }
+    w.uint(TracePacket.sequenceFlags, this.#first ? SEQ_INCREMENTAL_STATE_CLEARED : SEQ_NEEDS_INCREMENTAL_STATE);
+    this.#first = false;
+    if (this.pending.count > 0) this.#interned();
     return p;
-  };
-  const event = (type: number, track: number, name: number, category: number): number => {
+  }
+
+  #interned(): void {
+    const w = this.w;
+    const data = w.begin(TracePacket.internedData);
+    for (const table of this.tables) {
+      for (const text of table.fresh) {
+        const entry = w.begin(table.field);
+        w.uint(1, table.ids.get(text)!);
+        w.string(2, text);
+        w.end(entry);
+      }
+      table.fresh.length = 0;
+    }
+    this.pending.count = 0;
+    w.end(data);
+  }
+
+  /** Opens a track event (close it with w.end); name and category are iids (0: none). */
+  event(type: number, track: number, name: number, category: number): number {
+    const w = this.w;
     const e = w.begin(TracePacket.trackEvent);
     w.uint(TrackEvent.type, type);
     w.uint(TrackEvent.trackUuid, track);
     if (name) w.uint(TrackEvent.nameIid, name);
     if (category) w.uint(TrackEvent.categoryIids, category);
     return e;
-  };
-  // Debug annotations: one small message each, its name interned.
-  const number = (name: number, value: number) => {
+  }
+
+  // Debug annotations: one small message each, named by an interned iid.
+  number(name: number, value: number): void {
+    const w = this.w;
     if (Number.isSafeInteger(value) && value >= 0) return w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.uintValue, value);
     const a = w.begin(TrackEvent.debugAnnotations);
     w.uint(DebugAnnotation.nameIid, name);
     if (Number.isSafeInteger(value)) w.int(DebugAnnotation.intValue, value);
     else w.double(DebugAnnotation.doubleValue, value);
     w.end(a);
-  };
-  const pointer = (name: number, value: number) =>
-    w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.pointerValue, value);
-  const interned = (name: number, iid: number) =>
-    w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.stringValueIid, iid);
-  const text = (name: number, value: string) => {
+  }
+
+  pointer(name: number, value: number): void {
+    this.w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.pointerValue, value);
+  }
+
+  /** A string annotation whose value is interned. */
+  interned(name: number, iid: number): void {
+    this.w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.stringValueIid, iid);
+  }
+
+  text(name: number, value: string): void {
+    const w = this.w;
     const a = w.begin(TrackEvent.debugAnnotations);
     w.uint(DebugAnnotation.nameIid, name);
     w.string(DebugAnnotation.stringValue, value);
     w.end(a);
-  };
-  const yes = (name: number) => {
-    const a = w.begin(TrackEvent.debugAnnotations);
-    w.uint(DebugAnnotation.nameIid, name);
-    w.uint(DebugAnnotation.boolValue, 1);
-    w.end(a);
-  };
-  const track = (uuid: number, fill: () => void) => {
-    const p = packet(null);
+  }
+
+  yes(name: number): void {
+    this.w.pair(TrackEvent.debugAnnotations, DebugAnnotation.nameIid, name, DebugAnnotation.boolValue, 1);
+  }
+
+  /** A packet of its own describing a track; `fill` writes the fields after its uuid. */
+  track(uuid: number, fill: (w: ProtoWriter) => void): void {
+    const w = this.w;
+    const p = this.packet(null);
     const t = w.begin(TracePacket.trackDescriptor);
     w.uint(TrackDescriptor.uuid, uuid);
-    fill();
+    fill(w);
     w.end(t);
     w.end(p);
-  };
-  const thread = (uuid: number, tid: number, name: string) => track(uuid, () => {
+  }
+}
+
+/** Writes the Perfetto trace of `trace` to `path`, streamed (see the top of this file). */
+export function writePerfettoTrace(trace: Trace, path: string): void {
+  const fd = fs.openSync(path, 'w');
+  try {
+    const out = new Packets(fd);
+    writeTracks(trace, out);
+    new Replay(trace, out).run();
+    out.drain(true);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The process, its threads and counters, what the counters hold at time 0, and the trace's meta. */
+function writeTracks(trace: Trace, out: Packets): void {
+  const d = trace.data;
+  const driver = trace.meta.driver;
+  out.track(PROCESS_TRACK, (w) => {
+    const p = w.begin(TrackDescriptor.process);
+    w.uint(ProcessDescriptor.pid, PID);
+    w.string(ProcessDescriptor.processName, driver ? `vkalloc (${driver})` : 'vkalloc');
+    w.end(p);
+  });
+  const thread = (uuid: number, tid: number, name: string) => out.track(uuid, (w) => {
     w.uint(TrackDescriptor.parentUuid, PROCESS_TRACK);
     const t = w.begin(TrackDescriptor.thread);
     w.uint(ThreadDescriptor.pid, PID);
@@ -204,214 +243,295 @@ export function writePerfettoTrace(trace: Trace, path: string): void {
     w.string(ThreadDescriptor.threadName, name);
     w.end(t);
   });
-  const counter = (uuid: number, name: string) => track(uuid, () => {
+  thread(JS_TRACK, JS_TID, 'JS thread: Vulkan commands');
+  const seen = new Uint8Array(256);  // thread numbers are bytes
+  for (let i = 0; i < d.count; i++) seen[d.thread[i]] = 1;
+  for (let n = 1; n < seen.length; n++) {
+    if (seen[n]) thread(DRIVER_TRACK + n, JS_TID + n, `driver thread ${n} (off-thread callbacks)`);
+  }
+  const counter = (uuid: number, name: string) => out.track(uuid, (w) => {
     w.uint(TrackDescriptor.parentUuid, PROCESS_TRACK);
     w.string(TrackDescriptor.name, name);
     const c = w.begin(TrackDescriptor.counter);
     w.uint(CounterDescriptor.unit, UNIT_SIZE_BYTES);
     w.end(c);
   });
+  counter(TOTAL_COUNTER, 'live bytes');
+  SCOPE_NAMES.forEach((s, k) => counter(SCOPE_COUNTER + k, `live bytes ${s}`));
 
-  try {
-    // ---- the tracks, and what holds at time 0 ----
-    const driver = trace.meta.driver;
-    track(PROCESS_TRACK, () => {
-      const p = w.begin(TrackDescriptor.process);
-      w.uint(ProcessDescriptor.pid, PID);
-      w.string(ProcessDescriptor.processName, driver ? `vkalloc (${driver})` : 'vkalloc');
-      w.end(p);
-    });
-    thread(JS_TRACK, JS_TID, 'JS thread: Vulkan commands');
-    const threads = new Set<number>();
-    for (let i = 0; i < d.count; i++) threads.add(d.thread[i]);
-    for (const n of [...threads].sort((a, b) => a - b)) {
-      if (n > 0) thread(DRIVER_TRACK + n, JS_TID + n, `driver thread ${n} (off-thread callbacks)`);
-    }
-    counter(TOTAL_COUNTER, 'live bytes');
-    SCOPE_NAMES.forEach((s, k) => counter(SCOPE_COUNTER + k, `live bytes ${s}`));
-    for (let k = -1; k < SCOPE_NAMES.length; k++) {
-      const p = packet(0);
-      const e = event(COUNTER, k < 0 ? TOTAL_COUNTER : SCOPE_COUNTER + k, 0, 0);
-      w.uint(TrackEvent.counterValue, 0);
-      w.end(e);
-      w.end(p);
-    }
-    {
-      const name = eventNames.id('vkalloc trace');
-      const p = packet(0);
-      const e = event(INSTANT, PROCESS_TRACK, name, 0);
-      const meta: Record<string, string | number> = {
-        ...trace.meta, format: 'vkalloc-perfetto-trace', version: 1, events: trace.count, dropped: trace.dropped,
-      };
-      for (const [key, value] of Object.entries(meta)) {
-        const a = w.begin(TrackEvent.debugAnnotations);
-        w.string(DebugAnnotation.name, key);
-        if (typeof value === 'string') w.string(DebugAnnotation.stringValue, value);
-        else if (Number.isSafeInteger(value) && value >= 0) w.uint(DebugAnnotation.uintValue, value);
-        else w.double(DebugAnnotation.doubleValue, value);
-        w.end(a);
-      }
-      w.end(e);
-      w.end(p);
-    }
+  const w = out.w;
+  for (let uuid = TOTAL_COUNTER; uuid < SCOPE_COUNTER + SCOPE_NAMES.length; uuid++) {
+    const p = out.packet(0);
+    const e = out.event(COUNTER, uuid, 0, 0);
+    w.uint(TrackEvent.counterValue, 0);
+    w.end(e);
+    w.end(p);
+  }
+  const name = out.eventNames.id('vkalloc trace');
+  const p = out.packet(0);
+  const e = out.event(INSTANT, PROCESS_TRACK, name, 0);
+  const meta: Record<string, string | number> = { ...trace.meta, format: 'vkalloc-perfetto-trace', version: 1, events: trace.count, dropped: trace.dropped };
+  for (const [key, value] of Object.entries(meta)) {
+    const a = w.begin(TrackEvent.debugAnnotations);
+    w.string(DebugAnnotation.name, key);
+    if (typeof value === 'string') w.string(DebugAnnotation.stringValue, value);
+    else if (Number.isSafeInteger(value) && value >= 0) w.uint(DebugAnnotation.uintValue, value);
+    else w.double(DebugAnnotation.doubleValue, value);
+    w.end(a);
+  }
+  w.end(e);
+  w.end(p);
+}
 
-    // ---- the events, replayed ----
-    const open: OpenSpan[] = [];  // JS-thread commands running now, nested ones on top
-    // Live blocks by address: the index of the event that made each, and its object.
-    const live = new Map<number, number>();
-    const blockObject = new Uint32Array(d.count);
-    const scopeLive = new Float64Array(SCOPE_NAMES.length);
-    let liveTotal = 0, end = 0;
-    // The counter tracks a callback changed (its scopes', then the total), and their values.
-    const changed = new Float64Array(SCOPE_NAMES.length + 1), values = new Float64Array(SCOPE_NAMES.length + 1);
-    let changes = 0;
-    const change = (scope: number, bytes: number) => {
-      scopeLive[scope] += bytes;
-      liveTotal += bytes;
-      const uuid = SCOPE_COUNTER + scope;
-      let at = 0;
-      while (at < changes && changed[at] !== uuid) at++;
-      changed[at] = uuid;
-      values[at] = scopeLive[scope];
-      if (at === changes) changes++;
-    };
-    const remove = (address: number) => {
-      const b = live.get(address)!;
-      live.delete(address);
-      change(scopeOf(d.scope[b]), -d.size[b]);
-    };
-    const closeSlice = (span: OpenSpan, time: number, result: number | null) => {
-      const object = objectString(span.object);
-      const p = packet(time);
-      const e = event(SLICE_END, JS_TRACK, 0, 0);
-      if (result !== null) number(arg.result, result);
-      else yes(arg.unfinished);
-      if (object) interned(arg.object, object);
-      number(arg.allocations, span.allocations);
-      number(arg.reallocations, span.reallocations);
-      number(arg.frees, span.frees);
-      number(arg.bytesAllocated, span.bytesAllocated);
-      number(arg.bytesFreed, span.bytesFreed);
-      w.end(e);
-      w.end(p);
-    };
+/**
+ * The events in seq order, replayed as Trace's replay does (lib/trace/trace.ts: the same
+ * command runs, the same block ended by each free, the same live bytes) but keeping
+ * numbers, and written as they come.
+ */
+class Replay {
+  readonly d: TraceData;
+  readonly arg: Record<Argument, number>;
+  readonly vulkan: number;
+  readonly allocation: number;
+  readonly kindName: number[];
+  readonly commandNames: string[];
+  readonly commandName: number[];
+  readonly commandString: number[];
+  readonly scopeString: number[];
+  readonly objectStrings: Uint32Array;  // 0: not interned yet
+  /** JS-thread commands running now, nested ones on top. */
+  readonly open: OpenSpan[] = [];
+  /** Live blocks by address: the index of the event that made each. */
+  readonly live = new Map<number, number>();
+  /** A block's object (a reallocation keeps the old block's when it names none). */
+  readonly blockObject: Uint32Array;
+  readonly scopeLive = new Float64Array(SCOPE_NAMES.length);
+  liveTotal = 0;
+  /** The counter tracks the current callback changed (its scopes', then the total), and their values. */
+  readonly changed = new Float64Array(SCOPE_NAMES.length + 1);
+  readonly values = new Float64Array(SCOPE_NAMES.length + 1);
+  changes = 0;
 
-    const order = seqOrderOf(trace);
+  constructor(readonly trace: Trace, readonly out: Packets) {
+    const d = (this.d = trace.data);
+    this.arg = Object.fromEntries(ARGUMENTS.map((a) => [a, out.argNames.id(a)])) as Record<Argument, number>;
+    this.vulkan = out.categories.id('vulkan');
+    this.allocation = out.categories.id('allocation');
+    this.kindName = EVENT_KINDS.map((k) => out.eventNames.id(k));
+    this.commandNames = d.commands.map((c) => c ?? 'none');
+    this.commandName = this.commandNames.map((c) => out.eventNames.id(c));
+    this.commandString = this.commandNames.map((c) => out.strings.id(c));
+    this.scopeString = SCOPE_NAMES.map((s) => out.strings.id(s));
+    this.objectStrings = new Uint32Array(d.objects.length);
+    this.blockObject = new Uint32Array(d.count);
+  }
+
+  run(): void {
+    const d = this.d;
+    const order = seqOrderOf(this.trace);
+    let end = 0;
     for (let n = 0; n < order.length; n++) {
       const i = order[n];
       const kind = d.kind[i];
-      const time = d.time[i];
-      const name = commandNames[d.command[i]] ?? 'none';
-      if (time > end) end = time;
-      if (w.length > 3 << 20) drain();
-
-      if (kind === KIND_COMMAND_BEGIN) {
-        open.push({ name, object: d.object[i], allocations: 0, reallocations: 0, frees: 0, bytesAllocated: 0, bytesFreed: 0 });
-        const p = packet(time);
-        const e = event(SLICE_BEGIN, JS_TRACK, commandName[d.command[i]], VULKAN);
-        number(arg.seq, d.seq[i]);
-        const site = d.callSites[d.seq[i]];
-        if (site !== undefined) text(arg.callSite, site);
-        w.end(e);
-        w.end(p);
-        continue;
-      }
-      if (kind === KIND_COMMAND_END) {
-        // Normally the innermost open run; search down in case a begin was dropped.
-        let at = open.length - 1;
-        while (at >= 0 && open[at].name !== name) at--;
-        if (at < 0) continue;
-        // Slices nest: runs left open inside this one end with it, unfinished.
-        while (open.length > at + 1) closeSlice(open.pop()!, time, null);
-        const span = open.pop()!;
-        span.object ||= d.object[i];
-        closeSlice(span, time, d.size[i]);
-        continue;
-      }
-
-      // A callback: replayed as Trace's replay does, then written as an instant.
-      const thread = d.thread[i];
-      const flags = d.flags[i];
-      const failed = (flags & EVENT_FLAGS.failed) !== 0;
-      const offThread = thread !== 0 || (flags & EVENT_FLAGS.offThread) !== 0;
-      const top = open.length > 0 ? open[open.length - 1] : null;
-      const span = !offThread && d.command[i] !== 0 ? top : null;
-      if (span && !span.object) span.object = d.object[i];
-      changes = 0;
-      let ended = -1;  // the block a free or reallocate ended
-      if (kind <= KIND_FREE && !failed) {  // internal and failed callbacks change no block
-        if (kind === KIND_FREE) {
-          ended = d.address[i] ? live.get(d.address[i]) ?? -1 : -1;
-          if (ended >= 0) {
-            remove(d.address[i]);
-            if (span) {
-              span.frees++;
-              span.bytesFreed += d.size[ended];
-            }
-          }
-        } else if (kind === KIND_ALLOCATE || kind === KIND_REALLOCATE) {
-          let object = d.object[i];
-          if (kind === KIND_REALLOCATE) {
-            ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) ?? -1 : -1;
-            if (ended >= 0) {
-              remove(d.oldAddress[i]);
-              object ||= blockObject[ended];
-              if (span) span.bytesFreed += d.size[ended];
-            }
-          }
-          if (live.has(d.address[i])) remove(d.address[i]);  // an address handed out twice: a free was dropped
-          live.set(d.address[i], i);
-          blockObject[i] = object;
-          change(scopeOf(d.scope[i]), d.size[i]);
-          if (span) {
-            if (kind === KIND_ALLOCATE) span.allocations++;
-            else span.reallocations++;
-            span.bytesAllocated += d.size[i];
-          }
-        }
-      }
-
-      // Names are interned before the packet that first uses them opens.
-      const object = kind > KIND_FREE ? 0 : objectString(kind === KIND_FREE && ended >= 0 ? blockObject[ended] : d.object[i]);
-      const p = packet(time);
-      const e = event(INSTANT, thread === 0 ? JS_TRACK : DRIVER_TRACK + thread, kindName[kind], ALLOCATION);
-      number(arg.seq, d.seq[i]);
-      // The slice it sits in names the command already.
-      if (!(thread === 0 && top && top.name === name)) interned(arg.command, commandString[d.command[i]] ?? NONE);
-      if (kind === KIND_FREE) {
-        pointer(arg.address, d.address[i]);
-        const b = ended >= 0 ? ended : i;
-        number(arg.size, d.size[b]);
-        interned(arg.scope, scopeString[scopeOf(d.scope[b])]);
-        if (object) interned(arg.object, object);
-      } else if (kind > KIND_FREE) {
-        number(arg.size, d.size[i]);
-        interned(arg.scope, scopeString[scopeOf(d.scope[i])]);
-      } else {
-        number(arg.size, d.size[i]);
-        number(arg.alignment, d.alignment[i]);
-        pointer(arg.address, d.address[i]);
-        interned(arg.scope, scopeString[scopeOf(d.scope[i])]);
-        if (object) interned(arg.object, object);
-        if (kind === KIND_REALLOCATE) {
-          pointer(arg.oldAddress, d.oldAddress[i]);
-          if (ended >= 0) number(arg.oldSize, d.size[ended]);
-        }
-      }
-      if (failed) yes(arg.failed);
-      if (changes > 0) {
-        changed[changes] = TOTAL_COUNTER;
-        values[changes] = liveTotal;
-        w.packed(TrackEvent.extraCounterTrackUuids, changed, changes + 1);
-        w.packed(TrackEvent.extraCounterValues, values, changes + 1);
-      }
-      w.end(e);
-      w.end(p);
+      if (d.time[i] > end) end = d.time[i];
+      this.out.drain();
+      if (kind === KIND_COMMAND_BEGIN) this.begin(i);
+      else if (kind === KIND_COMMAND_END) this.end(i);
+      else this.callback(i);
     }
     // Runs the trace stopped inside end with it, innermost first.
-    while (open.length > 0) closeSlice(open.pop()!, end, null);
-    drain();
-  } finally {
-    fs.closeSync(fd);
+    while (this.open.length > 0) this.closeSlice(this.open.pop()!, end, null);
+  }
+
+  objectString(id: number): number {
+    const d = this.d;
+    if (id <= 0 || id >= d.objects.length || !d.objects[id]) return 0;
+    return (this.objectStrings[id] ||= this.out.strings.id(`${d.objects[id].type} #${id}`));
+  }
+
+  begin(i: number): void {
+    const { d, out } = this;
+    const name = this.commandNames[d.command[i]];
+    this.open.push({ name, object: d.object[i], allocations: 0, reallocations: 0, frees: 0, bytesAllocated: 0, bytesFreed: 0 });
+    const p = out.packet(d.time[i]);
+    const e = out.event(SLICE_BEGIN, JS_TRACK, this.commandName[d.command[i]], this.vulkan);
+    out.number(this.arg.seq, d.seq[i]);
+    const site = d.callSites[d.seq[i]];
+    if (site !== undefined) out.text(this.arg.callSite, site);
+    out.w.end(e);
+    out.w.end(p);
+  }
+
+  end(i: number): void {
+    const { d, open } = this;
+    // Normally the innermost open run; search down in case a begin was dropped.
+    const name = this.commandNames[d.command[i]];
+    let at = open.length - 1;
+    while (at >= 0 && open[at].name !== name) at--;
+    if (at < 0) return;
+    // Slices nest: runs left open inside this one end with it, unfinished.
+    while (open.length > at + 1) this.closeSlice(open.pop()!, d.time[i], null);
+    const span = open.pop()!;
+    span.object ||= d.object[i];
+    this.closeSlice(span, d.time[i], d.size[i]);
+  }
+
+  closeSlice(span: OpenSpan, time: number, result: number | null): void {
+    const { out, arg } = this;
+    const object = this.objectString(span.object);
+    const p = out.packet(time);
+    const e = out.event(SLICE_END, JS_TRACK, 0, 0);
+    if (result !== null) out.number(arg.result, result);
+    else out.yes(arg.unfinished);
+    if (object) out.interned(arg.object, object);
+    out.number(arg.allocations, span.allocations);
+    out.number(arg.reallocations, span.reallocations);
+    out.number(arg.frees, span.frees);
+    out.number(arg.bytesAllocated, span.bytesAllocated);
+    out.number(arg.bytesFreed, span.bytesFreed);
+    out.w.end(e);
+    out.w.end(p);
+  }
+
+  /** A callback: its effect on blocks and counters, then its instant. */
+  callback(i: number): void {
+    const { d, open } = this;
+    const kind = d.kind[i];
+    const thread = d.thread[i];
+    const failed = (d.flags[i] & EVENT_FLAGS.failed) !== 0;
+    const offThread = thread !== 0 || (d.flags[i] & EVENT_FLAGS.offThread) !== 0;
+    const top = open.length > 0 ? open[open.length - 1] : null;
+    const span = !offThread && d.command[i] !== 0 ? top : null;
+    if (span && !span.object) span.object = d.object[i];
+    this.changes = 0;
+    let ended = -1;  // the block a free or reallocate ended
+    if (kind === KIND_FREE && !failed) ended = this.free(i, span);
+    else if (kind <= KIND_REALLOCATE && !failed) ended = this.allocate(i, kind, span);
+    // The slice it sits in names the command already.
+    const command = thread === 0 && top && top.name === this.commandNames[d.command[i]] ? 0 : this.commandString[d.command[i]];
+    if (kind === KIND_FREE) this.freeInstant(i, ended, command);
+    else if (kind > KIND_FREE) this.internalInstant(i, command);
+    else this.allocateInstant(i, ended, command);
+  }
+
+  /** A free: ends the live block at its address; returns that block, or -1. */
+  free(i: number, span: OpenSpan | null): number {
+    const d = this.d;
+    const ended = d.address[i] ? this.live.get(d.address[i]) ?? -1 : -1;
+    if (ended >= 0) {
+      this.remove(d.address[i]);
+      if (span) {
+        span.frees++;
+        span.bytesFreed += d.size[ended];
+      }
+    }
+    return ended;
+  }
+
+  /** An allocate or reallocate: a new live block; returns the block a reallocation ended, or -1. */
+  allocate(i: number, kind: number, span: OpenSpan | null): number {
+    const { d, live } = this;
+    let object = d.object[i];
+    let ended = -1;
+    if (kind === KIND_REALLOCATE) {
+      ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) ?? -1 : -1;
+      if (ended >= 0) {
+        this.remove(d.oldAddress[i]);
+        object ||= this.blockObject[ended];
+        if (span) span.bytesFreed += d.size[ended];
+      }
+    }
+    if (live.has(d.address[i])) this.remove(d.address[i]);  // an address handed out twice: a free was dropped
+    live.set(d.address[i], i);
+    this.blockObject[i] = object;
+    this.change(scopeOf(d.scope[i]), d.size[i]);
+    if (span) {
+      if (kind === KIND_ALLOCATE) span.allocations++;
+      else span.reallocations++;
+      span.bytesAllocated += d.size[i];
+    }
+    return ended;
+  }
+
+  remove(address: number): void {
+    const b = this.live.get(address)!;
+    this.live.delete(address);
+    this.change(scopeOf(this.d.scope[b]), -this.d.size[b]);
+  }
+
+  change(scope: number, bytes: number): void {
+    const { changed, values } = this;
+    this.scopeLive[scope] += bytes;
+    this.liveTotal += bytes;
+    const uuid = SCOPE_COUNTER + scope;
+    let at = 0;
+    while (at < this.changes && changed[at] !== uuid) at++;
+    changed[at] = uuid;
+    values[at] = this.scopeLive[scope];
+    if (at === this.changes) this.changes++;
+  }
+
+  /** Opens a callback's instant (its names interned already), with seq and command (0: left out). */
+  openInstant(i: number, command: number): [number, number] {
+    const { d, out } = this;
+    const p = out.packet(d.time[i]);
+    const thread = d.thread[i];
+    const e = out.event(INSTANT, thread === 0 ? JS_TRACK : DRIVER_TRACK + thread, this.kindName[d.kind[i]], this.allocation);
+    out.number(this.arg.seq, d.seq[i]);
+    if (command) out.interned(this.arg.command, command);
+    return [p, e];
+  }
+
+  /** Closes an instant, with the counters it changed and whether it failed. */
+  closeInstant(i: number, [p, e]: [number, number]): void {
+    const { out } = this;
+    if ((this.d.flags[i] & EVENT_FLAGS.failed) !== 0) out.yes(this.arg.failed);
+    if (this.changes > 0) {
+      this.changed[this.changes] = TOTAL_COUNTER;
+      this.values[this.changes] = this.liveTotal;
+      out.w.packed(TrackEvent.extraCounterTrackUuids, this.changed, this.changes + 1);
+      out.w.packed(TrackEvent.extraCounterValues, this.values, this.changes + 1);
+    }
+    out.w.end(e);
+    out.w.end(p);
+  }
+
+  /** A free: the block it ended gives size, scope and object. */
+  freeInstant(i: number, ended: number, command: number): void {
+    const { d, out, arg } = this;
+    const b = ended >= 0 ? ended : i;
+    const object = this.objectString(ended >= 0 ? this.blockObject[ended] : d.object[i]);
+    const opened = this.openInstant(i, command);
+    out.pointer(arg.address, d.address[i]);
+    out.number(arg.size, d.size[b]);
+    out.interned(arg.scope, this.scopeString[scopeOf(d.scope[b])]);
+    if (object) out.interned(arg.object, object);
+    this.closeInstant(i, opened);
+  }
+
+  internalInstant(i: number, command: number): void {
+    const { d, out, arg } = this;
+    const opened = this.openInstant(i, command);
+    out.number(arg.size, d.size[i]);
+    out.interned(arg.scope, this.scopeString[scopeOf(d.scope[i])]);
+    this.closeInstant(i, opened);
+  }
+
+  allocateInstant(i: number, ended: number, command: number): void {
+    const { d, out, arg } = this;
+    const object = this.objectString(d.object[i]);
+    const opened = this.openInstant(i, command);
+    out.number(arg.size, d.size[i]);
+    out.number(arg.alignment, d.alignment[i]);
+    out.pointer(arg.address, d.address[i]);
+    out.interned(arg.scope, this.scopeString[scopeOf(d.scope[i])]);
+    if (object) out.interned(arg.object, object);
+    if (d.kind[i] === KIND_REALLOCATE) {
+      out.pointer(arg.oldAddress, d.oldAddress[i]);
+      if (ended >= 0) out.number(arg.oldSize, d.size[ended]);
+    }
+    this.closeInstant(i, opened);
   }
 }
+
+const scopeOf = (scope: number) => (scope < SCOPE_NAMES.length ? scope : 0);
