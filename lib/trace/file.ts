@@ -17,6 +17,10 @@
 // Each column is an array of `count` numbers with the meaning given in lib/trace/format.ts
 // (addresses are exact: below 2^53). A reader refuses other formats and versions rather
 // than guess; a new version number means a change an old reader would misread.
+//
+// readTraceFile takes the columns straight from the file's bytes into typed arrays
+// (lib/trace/json-columns.ts) and JSON.parses only the rest; a file that reader does not
+// fully understand goes through JSON.parse and decodeTrace, whose errors say what is wrong.
 import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';

@@ -1,6 +1,6 @@
 // A trace as a Perfetto trace file (protobuf: a Trace message, a sequence of TracePackets,
 // as perfetto's own SDK writes), which ui.perfetto.dev opens. It shows what the Chrome
-// export (lib/trace/chrome.ts) shows, at a quarter of its size and without the JSON:
+// export (lib/trace/chrome.ts) shows, at about a fifth of its size and without the JSON:
 //
 //   process "vkalloc (driver)"            pid 1, and on it:
 //   thread  "JS thread: Vulkan commands"  tid 1. A slice per Vulkan command run (category
