@@ -92,6 +92,65 @@ class Table {
   }
 }
 
+/**
+ * Live blocks: address -> index of the event that made it. Open addressing in typed
+ * arrays (linear probing, deletion by shifting back), so that the churn of hundreds of
+ * thousands of blocks makes no garbage: a Map's did, and its collections cost more than
+ * the lookups.
+ */
+class AddressMap {
+  #keys = new Float64Array(1 << 12);
+  #values = new Int32Array(1 << 12).fill(-1);  // -1: empty slot
+  #size = 0;
+
+  #slot(address: number): number {
+    const mask = this.#keys.length - 1;
+    // Addresses are aligned: mix the high and low words before taking the low bits.
+    let at = Math.imul((address >>> 4) ^ (address / 2 ** 32), 0x9e3779b1) & mask;
+    while (this.#values[at] !== -1 && this.#keys[at] !== address) at = (at + 1) & mask;
+    return at;
+  }
+
+  /** The value for `address`, or -1. */
+  get(address: number): number {
+    return this.#values[this.#slot(address)];
+  }
+
+  set(address: number, value: number): void {
+    const at = this.#slot(address);
+    if (this.#values[at] === -1) this.#size++;
+    this.#keys[at] = address;
+    this.#values[at] = value;
+    if (2 * this.#size > this.#keys.length) this.#grow();
+  }
+
+  delete(address: number): void {
+    const keys = this.#keys, values = this.#values, mask = keys.length - 1;
+    let hole = this.#slot(address);
+    if (values[hole] === -1) return;
+    values[hole] = -1;
+    this.#size--;
+    // Entries after the hole that probed past it move back into it.
+    for (let at = (hole + 1) & mask; values[at] !== -1; at = (at + 1) & mask) {
+      const home = Math.imul((keys[at] >>> 4) ^ (keys[at] / 2 ** 32), 0x9e3779b1) & mask;
+      if (((at - home) & mask) >= ((at - hole) & mask)) {
+        keys[hole] = keys[at];
+        values[hole] = values[at];
+        values[at] = -1;
+        hole = at;
+      }
+    }
+  }
+
+  #grow(): void {
+    const keys = this.#keys, values = this.#values;
+    this.#keys = new Float64Array(2 * keys.length);
+    this.#values = new Int32Array(2 * keys.length).fill(-1);
+    this.#size = 0;
+    for (let i = 0; i < keys.length; i++) if (values[i] !== -1) this.set(keys[i], values[i]);
+  }
+}
+
 /** A command run being replayed: what its slice's end reports. */
 interface OpenSpan {
   name: string;
@@ -302,7 +361,7 @@ class Replay {
   /** JS-thread commands running now, nested ones on top. */
   readonly open: OpenSpan[] = [];
   /** Live blocks by address: the index of the event that made each. */
-  readonly live = new Map<number, number>();
+  readonly live = new AddressMap();
   /** A block's object (a reallocation keeps the old block's when it names none). */
   readonly blockObject: Uint32Array;
   readonly scopeLive = new Float64Array(SCOPE_NAMES.length);
@@ -417,7 +476,7 @@ class Replay {
   /** A free: ends the live block at its address; returns that block, or -1. */
   free(i: number, span: OpenSpan | null): number {
     const d = this.d;
-    const ended = d.address[i] ? this.live.get(d.address[i]) ?? -1 : -1;
+    const ended = d.address[i] ? this.live.get(d.address[i]) : -1;
     if (ended >= 0) {
       this.remove(d.address[i]);
       if (span) {
@@ -434,14 +493,14 @@ class Replay {
     let object = d.object[i];
     let ended = -1;
     if (kind === KIND_REALLOCATE) {
-      ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) ?? -1 : -1;
+      ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) : -1;
       if (ended >= 0) {
         this.remove(d.oldAddress[i]);
         object ||= this.blockObject[ended];
         if (span) span.bytesFreed += d.size[ended];
       }
     }
-    if (live.has(d.address[i])) this.remove(d.address[i]);  // an address handed out twice: a free was dropped
+    if (live.get(d.address[i]) >= 0) this.remove(d.address[i]);  // an address handed out twice: a free was dropped
     live.set(d.address[i], i);
     this.blockObject[i] = object;
     this.change(scopeOf(d.scope[i]), d.size[i]);
@@ -454,7 +513,7 @@ class Replay {
   }
 
   remove(address: number): void {
-    const b = this.live.get(address)!;
+    const b = this.live.get(address);
     this.live.delete(address);
     this.change(scopeOf(this.d.scope[b]), -this.d.size[b]);
   }

@@ -306,6 +306,22 @@ describe('Perfetto export of synthetic traces', () => {
     expect(events.find((e) => e.type === INSTANT && e.name === 'allocate')!.args.command).toBe('vkQueueSubmit');
   });
 
+  test('thousands of blocks live at once, freed in a scrambled order: every free finds its block', () => {
+    const b = new TraceBuilder();
+    b.begin('vkCreateInstance');
+    b.create('Instance');
+    const blocks = Array.from({ length: 6000 }, (_, k) => b.allocate(16 + (k % 200), ALLOCATION_SCOPES[k % 5]));
+    b.end();
+    b.begin('vkDestroyInstance', 1);
+    for (let k = 0; k < blocks.length; k++) b.free(blocks[(k * 2654435761) % blocks.length]);  // a permutation: 6000 and the step are coprime
+    b.end();
+    const trace = new Trace(b.build());
+    expect(new Set(blocks.map((_, k) => (k * 2654435761) % blocks.length)).size).toBe(blocks.length);
+    const { events } = expectSameAsChrome(trace, path.join(tmp, 'many.perfetto-trace'));
+    expect(events.filter((e) => e.name === 'free' && e.args.size === undefined)).toHaveLength(0);
+    expect(trace.summary().liveBytes).toBe(0);
+  });
+
   test('writePerfettoTrace refuses a path that is not a string', () => {
     const error = catchError(() => new Trace(sampleAppTrace().data).writePerfettoTrace(7 as unknown as string));
     expect(error).toBeInstanceOf(TypeError);
