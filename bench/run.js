@@ -189,23 +189,27 @@ let sweepMeasure = null;
   }
 }
 
-// ---- 5. trace export: 150 instances traced, then the Chrome JSON --------------------
+// ---- 5. trace export: 150 instances traced, then the Chrome JSON and the Perfetto trace ----
 
 const EXPORT_INSTANCES = quick ? 20 : 150;
 const EXPORT_ROUNDS = quick ? 1 : 3;
 const exportScript = path.join(__dirname, 'trace-export.js');
 const traceFile = path.join(tmp, 'instances.vkatrace');
 const recordRun = JSON.parse(run(process.execPath, [exportScript, 'record', traceFile, String(EXPORT_INSTANCES)], 'trace record'));
-const exportRuns = [];
+const exportRuns = { chrome: [], perfetto: [] };
 for (let i = 0; i < EXPORT_ROUNDS; i++) {
-  exportRuns.push(JSON.parse(run(process.execPath, [exportScript, 'export', traceFile, path.join(tmp, 'chrome.json')], 'trace export')));
+  // Side by side, one process each, so that both see the same machine.
+  for (const format of ['chrome', 'perfetto']) {
+    const out = path.join(tmp, `export.${format}`);
+    exportRuns[format].push(JSON.parse(run(process.execPath, [exportScript, 'export', traceFile, out, format], `trace export (${format})`)));
+  }
 }
+const exportOf = (runs) => ({ bytes: runs[0].bytes, ms: spread(runs.map((e) => e.ms)), peakRss: spread(runs.map((e) => e.peakRss)) });
 const traceExport = {
   instances: EXPORT_INSTANCES,
   traceBytes: recordRun.bytes,
-  chromeBytes: exportRuns[0].bytes,
-  ms: spread(exportRuns.map((e) => e.ms)),
-  peakRss: spread(exportRuns.map((e) => e.peakRss)),
+  chrome: exportOf(exportRuns.chrome),
+  perfetto: exportOf(exportRuns.perfetto),
 };
 
 // ---- 6. RSS across device cycles, one allocator for instance and device ----------
@@ -246,10 +250,12 @@ function report() {
   targets.push(['RSS growth per device cycle, TS - NULL (KiB)', one(rssPerCycle[TSP].perCycleKiB - rssPerCycle[NUL].perCycleKiB), 8]);
   targets.push(['policy bytes held at peak / bytes requested', one(memory.ratio), 1.2]);
   if (sweepMeasure) targets.push(['sweep instance (lavapipe), per point: vkalloc / C (CTS)', sweepMeasure.ratio, 3]);
-  targets.push([`trace export: Chrome JSON / trace file (${EXPORT_INSTANCES} instances)`, one(traceExport.chromeBytes / traceExport.traceBytes), 2]);
   const scaled = (s, by) => ({ min: s.min / by, median: s.median / by, max: s.max / by });
-  targets.push(['trace export: time (s)', scaled(traceExport.ms, 1000), 1]);
-  targets.push(['trace export: peak RSS / trace file', scaled(traceExport.peakRss, traceExport.traceBytes), 2]);
+  for (const [name, x] of [['Chrome JSON', traceExport.chrome], ['Perfetto', traceExport.perfetto]]) {
+    targets.push([`trace export, ${name}: size / trace file`, one(x.bytes / traceExport.traceBytes), 2]);
+    targets.push([`trace export, ${name}: time (s)`, scaled(x.ms, 1000), 1]);
+    targets.push([`trace export, ${name}: peak RSS / trace file`, scaled(x.peakRss, traceExport.traceBytes), 2]);
+  }
 
   const fmt = (x, d = 1) => x.toFixed(d);
   const sp = (s, d = 3) => `${fmt(s.min, d)} / ${fmt(s.median, d)} / ${fmt(s.max, d)}`;
@@ -279,9 +285,10 @@ function report() {
     lines.push('', `Sweep of vkCreateInstance on lavapipe, first ${SWEEP_POINTS} points, ms/point:`);
     for (const [k, xs] of Object.entries(sweepMeasure.msPerPoint)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs))}`);
   }
-  lines.push('', `Trace of ${EXPORT_INSTANCES} instances on lavapipe: trace file ${fmt(traceExport.traceBytes / 1048576)} MiB, ` +
-    `Chrome JSON ${fmt(traceExport.chromeBytes / 1048576)} MiB, export ${sp(traceExport.ms, 0)} ms, ` +
-    `export peak RSS ${sp(scaled(traceExport.peakRss, 1048576), 0)} MiB`);
+  lines.push('', `Trace of ${EXPORT_INSTANCES} instances on lavapipe: trace file ${fmt(traceExport.traceBytes / 1048576)} MiB; exports:`);
+  for (const [name, x] of [['Chrome JSON', traceExport.chrome], ['Perfetto', traceExport.perfetto]]) {
+    lines.push(`  ${name.padEnd(12)} ${fmt(x.bytes / 1048576).padStart(6)} MiB, ${sp(x.ms, 0)} ms, peak RSS ${sp(scaled(x.peakRss, 1048576), 0)} MiB`);
+  }
   lines.push('', 'Targets (met only when the worst round is within the target):');
   for (const [name, s, target] of targets) {
     lines.push(`  ${name.padEnd(58)} ${sp(s).padStart(23)}  (<= ${target})  ${s.max <= target ? 'met' : s.median <= target ? 'MISSED (median met)' : 'MISSED'}`);

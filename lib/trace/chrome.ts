@@ -285,7 +285,7 @@ function usText(ns: number): string {
 }
 
 /** Event indices in seq order (as Trace.events() visits them). */
-function seqOrderOf(trace: Trace): ArrayLike<number> {
+export function seqOrderOf(trace: Trace): ArrayLike<number> {
   const d = trace.data;
   const order = new Uint32Array(d.count);
   for (let i = 0; i < order.length; i++) order[i] = i;

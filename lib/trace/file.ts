@@ -17,31 +17,36 @@
 // Each column is an array of `count` numbers with the meaning given in lib/trace/format.ts
 // (addresses are exact: below 2^53). A reader refuses other formats and versions rather
 // than guess; a new version number means a change an old reader would misread.
+//
+// readTraceFile takes the columns straight from the file's bytes into typed arrays
+// (lib/trace/json-columns.ts) and JSON.parses only the rest; a file that reader does not
+// fully understand goes through JSON.parse and decodeTrace, whose errors say what is wrong.
 import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
 import { describe } from '../util/is';
 import { isStreamText, parseStream } from './stream-format';
+import { readColumns, topLevelMembers } from './json-columns';
 
 type ColumnName = 'seq' | 'time' | 'kind' | 'scope' | 'flags' | 'size' | 'alignment' | 'address' | 'oldAddress' |
   'command' | 'thread' | 'object';
 type ColumnArray = Float64Array | Uint8Array | Uint16Array | Uint32Array;
 
 /** Each column's typed array, and the largest value it may hold (beyond that the file is corrupt). */
-const COLUMNS: Record<ColumnName, { make: (values: number[]) => ColumnArray; max: number; integer: boolean }> = {
-  seq: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  time: { make: (v) => Float64Array.from(v), max: Number.MAX_VALUE, integer: false },
-  kind: { make: (v) => Uint8Array.from(v), max: EVENT_KINDS.length - 1, integer: true },
-  scope: { make: (v) => Uint8Array.from(v), max: ALLOCATION_SCOPES.length - 1, integer: true },
-  flags: { make: (v) => Uint8Array.from(v), max: 255, integer: true },
+const COLUMNS: Record<ColumnName, { make: (values: ArrayLike<number>) => ColumnArray; max: number; integer: boolean }> = {
+  seq: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  time: { make: (v) => new Float64Array(v), max: Number.MAX_VALUE, integer: false },
+  kind: { make: (v) => new Uint8Array(v), max: EVENT_KINDS.length - 1, integer: true },
+  scope: { make: (v) => new Uint8Array(v), max: ALLOCATION_SCOPES.length - 1, integer: true },
+  flags: { make: (v) => new Uint8Array(v), max: 255, integer: true },
   // command-end stores a VkResult here, which can be negative.
-  size: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  alignment: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  address: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  oldAddress: { make: (v) => Float64Array.from(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  command: { make: (v) => Uint16Array.from(v), max: 0xffff, integer: true },
-  thread: { make: (v) => Uint8Array.from(v), max: 255, integer: true },
-  object: { make: (v) => Uint32Array.from(v), max: 0xffffffff, integer: true },
+  size: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  alignment: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  address: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  oldAddress: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
+  command: { make: (v) => new Uint16Array(v), max: 0xffff, integer: true },
+  thread: { make: (v) => new Uint8Array(v), max: 255, integer: true },
+  object: { make: (v) => new Uint32Array(v), max: 0xffffffff, integer: true },
 };
 const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
 
@@ -66,8 +71,29 @@ export function encodeTrace(data: TraceData): TraceFile {
   };
 }
 
+type TraceHead = Omit<TraceData, ColumnName>;
+
 /** Checks a parsed trace file and builds its TraceData; `source` names it in errors. */
 export function decodeTrace(value: unknown, source: string): TraceData {
+  const { head, bad: fail } = decodeHead(value, source);
+  const bad: (what: string) => never = fail;  // (annotated, for the compiler's narrowing)
+  const columns = (value as Record<string, unknown>).columns;
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns)) bad(`expected "columns" to be an object but found ${describe(columns)}`);
+  const decoded = {} as Record<ColumnName, ColumnArray>;
+  for (const name of COLUMN_NAMES) {
+    const values = (columns as Record<string, unknown>)[name];
+    if (!Array.isArray(values)) bad(`column "${name}" is missing`);
+    if (values.length !== head.count) bad(`column "${name}" has ${values.length} entries but "count" is ${head.count}`);
+    const { integer, min, max } = columnLimits(head, name);
+    const at = values.findIndex((v) => typeof v !== 'number' || (integer && !Number.isInteger(v)) || !(v >= min && v <= max));
+    if (at >= 0) bad(`column "${name}"[${at}] is ${describe(values[at])}, expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+    decoded[name] = COLUMNS[name].make(values as number[]);
+  }
+  return { ...head, ...(decoded as unknown as Pick<TraceData, ColumnName>) };
+}
+
+/** Everything but the columns, checked. */
+function decodeHead(value: unknown, source: string): { head: TraceHead; bad: (what: string) => never } {
   const bad: (what: string) => never = (what) => {
     throw new Error(`${source} is not a valid vkalloc trace: ${what}`);
   };
@@ -99,27 +125,72 @@ export function decodeTrace(value: unknown, source: string): TraceData {
       Object.entries(callSites).some(([seq, site]) => !/^\d+$/.test(seq) || typeof site !== 'string')) {
     bad('expected "callSites" to be an object of strings by seq');
   }
-
-  const columns = file.columns;
-  if (columns === null || typeof columns !== 'object' || Array.isArray(columns)) bad(`expected "columns" to be an object but found ${describe(columns)}`);
-  const limits: Partial<Record<ColumnName, number>> = { command: (commands as string[]).length - 1, object: objects.length - 1 };
-  const decoded = {} as Record<ColumnName, ColumnArray>;
-  for (const name of COLUMN_NAMES) {
-    const values = (columns as Record<string, unknown>)[name];
-    if (!Array.isArray(values)) bad(`column "${name}" is missing`);
-    if (values.length !== count) bad(`column "${name}" has ${values.length} entries but "count" is ${count}`);
-    const { integer, make } = COLUMNS[name];
-    const max = limits[name] ?? COLUMNS[name].max;
-    const min = name === 'size' ? -Number.MAX_SAFE_INTEGER : 0;
-    const at = values.findIndex((v) => typeof v !== 'number' || (integer && !Number.isInteger(v)) || !(v >= min && v <= max));
-    if (at >= 0) bad(`column "${name}"[${at}] is ${describe(values[at])}, expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-    decoded[name] = make(values as number[]);
-  }
-  return {
+  const head: TraceHead = {
     format: TRACE_FORMAT, version: TRACE_VERSION, meta: meta as Record<string, string | number>, count, dropped,
     commands: commands as string[], objects, callSites: callSites as Record<number, string>,
-    ...(decoded as unknown as Pick<TraceData, ColumnName>),
   };
+  return { head, bad };
+}
+
+/** The values a column may hold in this file. */
+function columnLimits(head: TraceHead, name: ColumnName): { integer: boolean; min: number; max: number } {
+  const limits: Partial<Record<ColumnName, number>> = { command: head.commands.length - 1, object: head.objects.length - 1 };
+  return { integer: COLUMNS[name].integer, min: name === 'size' ? -Number.MAX_SAFE_INTEGER : 0, max: limits[name] ?? COLUMNS[name].max };
+}
+
+/**
+ * The trace in a file's bytes, its columns read without JSON.parse (lib/trace/json-columns.ts);
+ * null when the file is anything but a well-formed trace, for decodeTrace to say why.
+ */
+function decodeFast(bytes: Buffer, source: string): TraceData | null {
+  const decoded = {} as Record<ColumnName, ColumnArray>;
+  const column = (name: string, values: Float64Array): boolean => {
+    if (!Object.hasOwn(COLUMNS, name)) return true;  // decodeTrace ignores other members too
+    // The limits that do not depend on the rest of the file; command and object are checked below.
+    const { integer, max } = COLUMNS[name as ColumnName];
+    if (!allWithin(values, integer, name === 'size' ? -Number.MAX_SAFE_INTEGER : 0, max)) return false;
+    decoded[name as ColumnName] = COLUMNS[name as ColumnName].make(values);
+    return true;
+  };
+  // The writer puts "count" before "columns", so that the columns are read in the one pass.
+  let count = -1;
+  const members = topLevelMembers(bytes, (name, start, before) => {
+    if (name !== 'columns') return undefined;
+    const at = before.get('count');
+    count = at ? Number(bytes.toString('latin1', at.start, at.end)) : -1;
+    return Number.isSafeInteger(count) && count >= 0 ? readColumns(bytes, start, count, column) : undefined;
+  });
+  const range = members?.get('columns');
+  if (!range) return null;
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(bytes.toString('utf8', 0, range.start) + 'null' + bytes.toString('utf8', range.end));
+  } catch {
+    return null;
+  }
+  if (value?.columns !== null) return null;  // not the member JSON.parse keeps (a duplicate key)
+  let head: TraceHead;
+  try {
+    head = decodeHead(value, source).head;
+  } catch {
+    return null;
+  }
+  if (head.count !== count && readColumns(bytes, range.start, head.count, column) < 0) return null;
+  if (COLUMN_NAMES.some((name) => decoded[name]?.length !== head.count)) return null;
+  for (const name of ['command', 'object'] as const) {
+    const { max } = columnLimits(head, name);
+    if (decoded[name].some((v) => v > max)) return null;
+  }
+  return { ...head, ...(decoded as unknown as Pick<TraceData, ColumnName>) };
+}
+
+/** Whether every value is within [min, max] (and an integer, if asked). A loop of its own, for V8 to optimise once. */
+function allWithin(values: Float64Array, integer: boolean, min: number, max: number): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((integer && !Number.isInteger(v)) || !(v >= min && v <= max)) return false;
+  }
+  return true;
 }
 
 function decodeObjects(value: unknown, bad: (what: string) => never): TraceObject[] {
@@ -156,14 +227,17 @@ export function writeTraceFile(data: TraceData, path: string): void {
 }
 
 export function readTraceFile(path: string): TraceData {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    bytes = fs.readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
       : `Cannot read trace file ${path}: ${(e as Error).message}`, { cause: e });
   }
+  const fast = decodeFast(bytes, path);
+  if (fast) return fast;
+  const text = bytes.toString('utf8');
   // A trace streamed by the vkalloc layer (lib/trace/stream-format.ts) converts to the same TraceData.
   if (isStreamText(text)) return parseStream(text, path).data;
   let value: unknown;

@@ -59,6 +59,10 @@ describe('usage errors exit 2, say what was wrong, and show the usage', () => {
     [['report', 'trace.json', '--html'], 'vkalloc report: option --html needs a value', 'Usage: vkalloc report FILE'],
     [['report', 'trace.json', '--top', 'lots'], 'vkalloc report: Expected a positive integer for --top but received "lots"', 'Usage: vkalloc report FILE'],
     [['report', 'trace.json', '--top', '0'], 'vkalloc report: Expected a positive integer for --top but received "0"', 'Usage: vkalloc report FILE'],
+    [['report', 'trace.json', '--perfetto'], 'vkalloc report: option --perfetto needs a value', 'Usage: vkalloc report FILE'],
+    [['report', 'trace.json', '--perfetto', ''], 'vkalloc report: option --perfetto needs a file name', 'Usage: vkalloc report FILE'],
+    [['report', 'trace.json', '--chrome', 'out', '--perfetto', './out'],
+      'vkalloc report: Expected a file of its own for --chrome but received "out", the file of --perfetto', 'Usage: vkalloc report FILE'],
     [['info', 'extra'], 'vkalloc info: unexpected argument "extra"', 'Usage: vkalloc info'],
     [['demo', '--driver', 'nvidia'], 'vkalloc demo: bad --driver: Expected \'auto\', \'lavapipe\', \'swiftshader\' or a path to an ICD .json for driver but received "nvidia"', 'Usage: vkalloc demo'],
     [['demo', '--trace', ''], 'vkalloc demo: option --trace needs a file name', 'Usage: vkalloc demo'],
@@ -159,6 +163,17 @@ describe('report', () => {
     expect(r.stdout).toMatch(new RegExp(`^Wrote ${html.replace(/[.]/g, '\\.')} \\(\\d+\\.\\d KiB\\)$`, 'm'));
     expect(fs.readFileSync(html, 'utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(JSON.parse(fs.readFileSync(chrome, 'utf8')).displayTimeUnit).toBe('ns');
+  });
+
+  test('--perfetto writes the Perfetto trace: packets (field 1 of Trace, length-delimited) naming the process', () => {
+    const out = path.join(tmp, 'out.perfetto-trace');
+    const r = run('report', traceFile, '--json', '--perfetto', out);
+    expect(r.status).toBe(EXIT_OK);
+    expect(r.stderr).toMatch(new RegExp(`^Wrote ${out.replace(/[.]/g, '\\.')} \\(\\d+\\.\\d KiB\\): open it in ui\\.perfetto\\.dev$`, 'm'));
+    expect(JSON.parse(r.stdout).meta.driver).toBe('synthetic');  // stdout still only the JSON
+    const bytes = fs.readFileSync(out);
+    expect(bytes[0]).toBe((1 << 3) | 2);
+    expect(bytes.includes(Buffer.from('vkalloc (synthetic)'))).toBe(true);
   });
 
   test('a missing or foreign file is a failure (exit 1) that names it', () => {

@@ -265,6 +265,57 @@ describe('trace file', () => {
     expect(() => decodeTrace(spoil(good()), 'x.json')).toThrow(message);
   });
 
+  test('loadTrace reads the columns from the bytes (not through JSON.parse) to the TraceData JSON.parse gives', () => {
+    const file = path.join(tmp, 'fast.json');
+    const value = good();
+    const text = JSON.stringify(value);
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      fs.writeFileSync(file, text);
+      const loaded = loadTrace(file).data;
+      expect(parse.mock.calls.every(([t]) => String(t).length < text.length / 2)).toBe(true);
+      expect(loaded).toEqual(decodeTrace(value, file));
+    } finally {
+      parse.mockRestore();
+    }
+    // Any JSON layout, any number syntax; members it does not know, and duplicate keys, as JSON.parse takes them.
+    const { columns, ...head } = value;
+    const layouts = [
+      JSON.stringify(value, null, 2),
+      JSON.stringify({ columns, ...head }),
+      JSON.stringify({ ...value, columns: { extra: [1], ...columns, time: columns.time.map((t: number, i: number) => t + i / 4) } })
+        .replace('"time":[0,', '"time":[0e0,').replace(/"seq":\[0,/, '"seq":[-0,'),
+      JSON.stringify({ ...value, columns: { ...columns, other: ['a'] } }),
+      JSON.stringify(value).replace('"columns":', '"columns":{"seq":[]},"columns":'),
+      `\n ${JSON.stringify({ ...value, columns: { ...columns, size: columns.size.map((x: number) => x * 123456789) } })} \n`,
+    ];
+    for (const layout of layouts) {
+      fs.writeFileSync(file, layout);
+      expect(loadTrace(file).data).toEqual(decodeTrace(JSON.parse(layout), file));
+    }
+  });
+
+  test('loadTrace refuses a bad file with the error decodeTrace gives', () => {
+    const file = path.join(tmp, 'bad-columns.json');
+    const spoilers: ((f: ReturnType<typeof good>) => unknown)[] = [
+      (f) => { f.columns.address[1] = '0x10'; return f; },
+      (f) => { f.columns.command[0] = f.commands.length; return f; },
+      (f) => { f.columns.object[2] = f.objects.length; return f; },
+      (f) => { f.columns.kind[3] = 1.5; return f; },
+      (f) => { f.columns.size.pop(); return f; },
+      (f) => { f.count += 1; return f; },
+    ];
+    for (const spoil of spoilers) {
+      const value = spoil(good());
+      fs.writeFileSync(file, JSON.stringify(value));
+      const expected = String(catchError(() => decodeTrace(value, file)));
+      expect(expected).toMatch(/is not a valid vkalloc trace/);
+      expect(String(catchError(() => loadTrace(file)))).toBe(expected);
+    }
+    fs.writeFileSync(file, JSON.stringify(good()).replace('"size":[0', '"size":[1e400'));
+    expect(() => loadTrace(file)).toThrow(/column "size"\[0\] is Infinity/);
+  });
+
   test('a trace nested 200 000 deep where an object belongs is refused as not a valid trace', () => {
     const file = path.join(tmp, 'deep.json');
     const deep = '['.repeat(200000) + ']'.repeat(200000);
