@@ -1,4 +1,5 @@
 // Module entry: per-environment state, class registration, teardown.
+#include <dlfcn.h>
 #include <napi.h>
 #include "bridge/addon_data.h"
 #include "bridge/allocator_bridge.h"
@@ -55,6 +56,17 @@ void Teardown(void* arg) {
   napi_close_handle_scope(data->env, scope);
 }
 
+// For sweep workers (lib/fault/sweep-worker.ts): once the loader has loaded a driver
+// library, one more reference keeps it loaded, so that the loader's dlclose after each
+// failed vkCreateInstance does not unload it for the next point to load again.
+// RTLD_NOLOAD: a library not loaded yet is left alone (false). Never closed, by design.
+Napi::Value HoldLoadedLibrary(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "holdLoadedLibrary needs a library path");
+  void* handle = dlopen(info[0].As<Napi::String>().Utf8Value().c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (!handle) dlerror();  // clears the error state
+  return Napi::Boolean::New(info.Env(), handle != nullptr);
+}
+
 Napi::Value CurrentCommand(const Napi::CallbackInfo& info) {
   const char* command = AddonData::Get(info.Env())->currentCommand;
   return command ? Napi::Value(Napi::String::New(info.Env(), command)) : info.Env().Null();
@@ -107,6 +119,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("instanceLayers", Napi::Function::New<Instance::Layers>(env, "instanceLayers"));
   exports.Set("instanceExtensions", Napi::Function::New<Instance::Extensions>(env, "instanceExtensions"));
   exports.Set("currentCommand", Napi::Function::New<CurrentCommand>(env, "currentCommand"));
+  exports.Set("holdLoadedLibrary", Napi::Function::New<HoldLoadedLibrary>(env, "holdLoadedLibrary"));
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));
