@@ -122,7 +122,7 @@ test("a sweep's worker runs in flat memory: over 500 points its RSS grows no mor
   // synchronous loop, grew the worker by ~0.9 MiB a point (~450 MiB over this window).
   const POINTS = 600;
   const WARM = 100;
-  const job = { target: 'instance', driver: 'lavapipe', start: 0, end: POINTS };
+  const job = { target: 'instance', driver: 'lavapipe', start: 0, end: POINTS, rss: true };
   const worker = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'fault', 'sweep-worker.js'), JSON.stringify(job)],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   expect(worker.status).toBe(0);
