@@ -150,9 +150,16 @@ memory.ratio = memory.policyPeakBytesHeld / memory.requestedPeakBytes;
 
 // ---- 4. the sweep: `vkalloc sweep instance` against the CTS procedure in C -----------
 
-// Both sides sweep the first SWEEP_POINTS points of vkCreateInstance on lavapipe
-// (the whole sweep is ~1600 points), in alternating order; the figure is time per point.
-const SWEEP_POINTS = quick ? 30 : 150;
+// Both sides sweep vkCreateInstance on lavapipe, side by side in each round. A run of
+// vkalloc pays a fixed cost first (two Node processes start, the worker loads the
+// addon) that the C program, one process, does not, so one short run mixes two things.
+// They are taken apart: each side runs SWEEP_SHORT and SWEEP_LONG points; the
+// difference over the extra points is the cost per point (the target compares these),
+// and what the short run took beyond its points is the startup. Then the whole sweep
+// (~1560 points) with --jobs 1, the default --jobs, and C; and, for comparison with
+// earlier figures, the short run's wall time per point.
+const SWEEP_SHORT = quick ? 30 : 150;
+const SWEEP_LONG = quick ? 330 : 750;
 const SWEEP_ROUNDS = quick ? 2 : 3;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkalloc-bench-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -170,22 +177,48 @@ let sweepMeasure = null;
     console.error(`bench: the sweep measure is skipped, cc could not build bench/sweep-cts.c (needs gcc and libvulkan-dev): ${(cc.stderr || cc.error?.message || '').trim()}`);
   } else {
     const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+    /** ms for a vkalloc sweep of `points` points (5000: the whole sweep), checking it ran them. */
+    const vkalloc = (points, jobs) => {
+      const t = process.hrtime.bigint();
+      const report = JSON.parse(run(process.execPath, [cli, 'sweep', 'instance', '--driver', icd, '--max', String(points),
+        ...(jobs ? ['--jobs', String(jobs)] : []), '--json'], 'vkalloc sweep'));
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (points !== 5000 && report.points.length !== points) throw new Error(`vkalloc sweep ran ${report.points.length} points, not ${points}`);
+      if (report.totals.points !== report.totals.cleanOom + (report.totals.succeededAt === null ? 0 : 1)) throw new Error('vkalloc sweep found a point that was not clean');
+      return ms;
+    };
+    /** ms for the C sweep, the whole process (as vkalloc's is). */
+    const c = (points) => {
+      const t = process.hrtime.bigint();
+      const r = JSON.parse(run(exe, [icd, String(points)], 'sweep-cts'));
+      if (!r.clean) throw new Error('the C sweep found a point that was not clean');
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    };
     const samples = interleaveSamples({
-      vkalloc: () => {
-        const t = process.hrtime.bigint();
-        const report = JSON.parse(run(process.execPath, [cli, 'sweep', 'instance', '--driver', icd, '--max', String(SWEEP_POINTS), '--json'], 'vkalloc sweep'));
-        const ms = Number(process.hrtime.bigint() - t) / 1e6;
-        const points = report.points.length;
-        if (points !== SWEEP_POINTS) throw new Error(`vkalloc sweep ran ${points} points, not ${SWEEP_POINTS}`);
-        return ms / points;
-      },
-      C: () => {
-        const r = JSON.parse(run(exe, [icd, String(SWEEP_POINTS)], 'sweep-cts'));
-        if (!r.clean) throw new Error('the C sweep found a point that was not clean');
-        return r.ns / 1e6 / r.points;
-      },
+      'vkalloc short': () => vkalloc(SWEEP_SHORT, 1),
+      'vkalloc long': () => vkalloc(SWEEP_LONG, 1),
+      'C short': () => c(SWEEP_SHORT),
+      'C long': () => c(SWEEP_LONG),
+      'whole: vkalloc --jobs 1': () => vkalloc(5000, 1),
+      'whole: vkalloc default --jobs': () => vkalloc(5000),
+      'whole: C': () => c(5000),
     }, SWEEP_ROUNDS);
-    sweepMeasure = { points: SWEEP_POINTS, msPerPoint: samples, ratio: ratioSpread(samples.vkalloc, samples.C) };
+    const extra = SWEEP_LONG - SWEEP_SHORT;
+    const perPoint = (side) => samples[`${side} long`].map((ms, i) => (ms - samples[`${side} short`][i]) / extra);
+    const startup = (side) => samples[`${side} short`].map((ms, i) => ms - SWEEP_SHORT * perPoint(side)[i]);
+    const msPerPoint = { vkalloc: perPoint('vkalloc'), C: perPoint('C') };
+    const wallPerPoint = { vkalloc: samples['vkalloc short'].map((ms) => ms / SWEEP_SHORT), C: samples['C short'].map((ms) => ms / SWEEP_SHORT) };
+    sweepMeasure = {
+      points: { short: SWEEP_SHORT, long: SWEEP_LONG },
+      msPerPoint,
+      ratio: ratioSpread(msPerPoint.vkalloc, msPerPoint.C),
+      startupMs: { vkalloc: startup('vkalloc'), C: startup('C') },
+      wallPerPoint,
+      wallRatio: ratioSpread(wallPerPoint.vkalloc, wallPerPoint.C),
+      wholeMs: Object.fromEntries(Object.entries(samples).filter(([k]) => k.startsWith('whole: ')).map(([k, xs]) => [k.slice(7), xs])),
+      jobs: os.availableParallelism(),
+      samplesMs: samples,
+    };
   }
 }
 
@@ -282,8 +315,16 @@ function report() {
   }
   lines.push('', `Memory (demo workload): policy held ${memory.policyPeakBytesHeld} B at peak for ${memory.requestedPeakBytes} B requested at peak`);
   if (sweepMeasure) {
-    lines.push('', `Sweep of vkCreateInstance on lavapipe, first ${SWEEP_POINTS} points, ms/point:`);
-    for (const [k, xs] of Object.entries(sweepMeasure.msPerPoint)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs))}`);
+    const m = sweepMeasure;
+    lines.push('', `Sweep of vkCreateInstance on lavapipe (vkalloc --jobs 1 against C, one process), ms per point ` +
+      `from the extra ${m.points.long - m.points.short} points of a ${m.points.long}-point run over a ${m.points.short}-point one:`);
+    for (const [k, xs] of Object.entries(m.msPerPoint)) lines.push(`  ${k.padEnd(40)} ${sp(spread(xs))}`);
+    lines.push(`  startup (the ${m.points.short}-point run less its points), ms:`);
+    for (const [k, xs] of Object.entries(m.startupMs)) lines.push(`    ${k.padEnd(38)} ${sp(spread(xs), 0)}`);
+    lines.push(`  the ${m.points.short}-point run's wall time per point, ms (vkalloc / C: ${sp(m.wallRatio, 1)}):`);
+    for (const [k, xs] of Object.entries(m.wallPerPoint)) lines.push(`    ${k.padEnd(38)} ${sp(spread(xs))}`);
+    lines.push(`  the whole sweep, ms (default --jobs here: ${m.jobs}):`);
+    for (const [k, xs] of Object.entries(m.wholeMs)) lines.push(`    ${k.padEnd(38)} ${sp(spread(xs), 0)}`);
   }
   lines.push('', `Trace of ${EXPORT_INSTANCES} instances on lavapipe: trace file ${fmt(traceExport.traceBytes / 1048576)} MiB; exports:`);
   for (const [name, x] of [['Chrome JSON', traceExport.chrome], ['Perfetto', traceExport.perfetto]]) {

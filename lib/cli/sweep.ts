@@ -1,17 +1,18 @@
 // `vkalloc sweep`: the fault-injection sweep (lib/fault/sweep.ts) from the command line,
 // with a progress bar on stderr, a summary table, or JSON for machines.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { ParseArgsConfig } from 'util';
 import { formatBytes, table, terminalJson } from '../report/stats-table';
 import { sweep, SweepReport } from '../fault/sweep';
 import { SWEEP_TARGETS } from '../fault/sweep-targets';
 
-export const SWEEP_USAGE = `Usage: vkalloc sweep TARGET [--driver NAME] [--max N] [--timeout S] [--json]
+export const SWEEP_USAGE = `Usage: vkalloc sweep TARGET [--driver NAME] [--max N] [--jobs N] [--timeout S] [--json]
 
 For N = 0, 1, 2, ... refuses every host allocation from the Nth on while TARGET creates
 (and destroys) its object, until creation succeeds: each point must fail with
-VK_ERROR_OUT_OF_HOST_MEMORY and leave nothing live. Points run in a child process, so
+VK_ERROR_OUT_OF_HOST_MEMORY and leave nothing live. Points run in child processes, so
 a driver crash or hang is reported at its point and the sweep goes on.
 
 TARGET: ${Object.keys(SWEEP_TARGETS).join(', ')}, or a .js file whose export
@@ -21,6 +22,9 @@ TARGET: ${Object.keys(SWEEP_TARGETS).join(', ')}, or a .js file whose export
 Options:
   --driver NAME   lavapipe (default), swiftshader, auto, or the path of an ICD .json
   --max N         Stop after N points (default 5000)
+  --jobs N        Child processes running points side by side (default: the number
+                  of CPUs, ${os.availableParallelism()} here, but one per 250 points of --max at
+                  most); the report is the same for any N
   --timeout S     Seconds a point may take before it counts as a hang (default 60)
   --json          Print the whole report as JSON (no progress bar)
 
@@ -39,7 +43,7 @@ interface Deps {
 
 export async function sweepCommand(args: string[], output: Output, deps: Deps): Promise<number> {
   const { values, positionals } = deps.parse(args, {
-    driver: { type: 'string' }, max: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' },
+    driver: { type: 'string' }, max: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' },
   }, 1);
   if (values.help) {
     output.out(deps.usage);
@@ -60,6 +64,10 @@ export async function sweepCommand(args: string[], output: Output, deps: Deps): 
   if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
     throw new deps.UsageError(`--max needs a positive integer, not ${JSON.stringify(values.max)}`, 'sweep');
   }
+  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) {
+    throw new deps.UsageError(`--jobs needs a positive integer (how many child processes), not ${JSON.stringify(values.jobs)}`, 'sweep');
+  }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0 && timeout <= 2 ** 31 / 1000)) {
     throw new deps.UsageError(`--timeout needs a positive number of seconds, not ${JSON.stringify(values.timeout)}`, 'sweep');
@@ -70,6 +78,7 @@ export async function sweepCommand(args: string[], output: Output, deps: Deps): 
   const report = await sweep(target, {
     driver,
     maxPoints: max,
+    jobs,
     timeout,
     onPoint: (p) => {
       if (json) return;

@@ -1,23 +1,29 @@
 // The child process of sweep() (lib/fault/sweep.ts): runs the target at failure points
-// start, start+1, … and reports each on file descriptor 3, one JSON line per message,
-// so that a driver crash (or hang) ends only this process, the parent knows at which
-// point it happened, and whatever the target prints on stdout cannot be mistaken for
-// a result. Messages: { kind: 'ready' } once set up, { kind: 'point', ...PointResult,
-// rss } per point, { kind: 'end' } after the last, or { kind: 'fatal', message } when
-// the target cannot be loaded at all.
+// start, start+step, start+2·step, … (step > 1 when sweep() runs several children side
+// by side) and reports each on file descriptor 3, one JSON line per message, so that a
+// driver crash (or hang) ends only this process, the parent knows at which point it
+// happened, and whatever the target prints on stdout cannot be mistaken for a result.
+// Messages: { kind: 'ready' } once set up, { kind: 'point', ...PointResult, rss? } per
+// point, { kind: 'end' } after the last, or { kind: 'fatal', message } when the target
+// cannot be loaded at all.
 //
 // Flat memory over thousands of points: one allocator, policy and chunk pool serve
 // every point (a fresh HostAllocator per point left its chunks to finalizers, and a
 // synchronous loop never lets them run); the loop yields to the event loop after each
-// point so that the wrappers the target dropped are finalized; and an instance made
-// with the driver's own allocator stays alive throughout, so the loader keeps the
-// driver loaded instead of reloading it (dlopen, relocation) at every point. The
-// allocations a target makes are the same either way.
+// point so that the wrappers the target dropped are finalized. The driver stays loaded
+// once the loader has loaded it (one more reference to its library, taken at the first
+// refused allocation that finds it loaded), instead of being reloaded (dlopen,
+// relocation) at every point; nothing is loaded before the first point, so a short
+// sweep that never reaches the driver does not pay for it. The allocations a target
+// makes are the same either way.
 import * as fs from 'fs';
+import * as path from 'path';
 import { AlignedHeaderPolicy } from '../allocator/aligned-header-policy';
 import { ForwardingPolicy } from '../allocator/composed-policies';
+import native from '../native/binding';
 import { VulkanError } from '../native/errors';
-import { HostAllocator } from '../allocator/host-allocator';
+import { resolveDriver } from '../vulkan/driver';
+import { bridgeOf, HostAllocator } from '../allocator/host-allocator';
 import { createInstance, Instance } from '../vulkan/instance';
 import type { AllocationScope } from '../allocator/policy';
 import type { SweepFunction } from './sweep-targets';
@@ -27,7 +33,14 @@ export interface WorkerJob {
   target: string | { script: string; export?: string };
   driver: string;
   start: number;
+  /** Points run: start, start+step, … below end. Default 1. */
+  step?: number;
   end: number;
+  /**
+   * Report the resident set size with each point (the flat-memory test). Off by
+   * default: with the driver loaded, reading it took ~120 us, a fifth of a point.
+   */
+  rss?: boolean;
 }
 
 export interface PointResult {
@@ -47,7 +60,7 @@ export interface PointResult {
 
 export type WorkerMessage =
   | { kind: 'ready' }
-  | ({ kind: 'point'; rss: number } & PointResult)
+  | ({ kind: 'point'; rss?: number } & PointResult)
   | { kind: 'end' }
   | { kind: 'fatal'; message: string };
 
@@ -58,6 +71,8 @@ export const RESULT_FD = 3;
 class PointPolicy extends ForwardingPolicy {
   requests = 0;
   refused = 0;
+  /** Called at a point's first refusal (a command is under way), until it returns true. */
+  onFirstRefusal: (() => boolean) | null = null;
   #from = 0;
 
   start(point: number): void {
@@ -73,7 +88,7 @@ class PointPolicy extends ForwardingPolicy {
   }
   #refuse(): boolean {
     if (this.requests++ < this.#from) return false;
-    this.refused++;
+    if (this.refused++ === 0 && this.onFirstRefusal?.()) this.onFirstRefusal = null;
     return true;
   }
 }
@@ -85,6 +100,20 @@ function load(target: WorkerJob['target']): SweepFunction {
   const fn = target.export ? mod[target.export] : typeof mod === 'function' ? mod : mod.default ?? mod.run;
   if (typeof fn !== 'function') throw new TypeError(`${target.script} exports no function${target.export ? ` named ${target.export}` : ''} to sweep`);
   return fn;
+}
+
+/** The driver library as the loader will dlopen it (its ICD manifest's library_path), or null when not one known file. */
+function libraryOf(driver: string): string | null {
+  const icd = resolveDriver(driver).icdFiles;
+  if (icd?.length !== 1) return null;
+  try {
+    const library: unknown = JSON.parse(fs.readFileSync(icd[0], 'utf8')).ICD.library_path;
+    if (typeof library !== 'string' || library === '') return null;
+    // A bare name is searched for by dlopen; a path is relative to the manifest.
+    return library.includes('/') ? path.resolve(path.dirname(icd[0]), library) : library;
+  } catch {
+    return null;
+  }
 }
 
 function send(message: WorkerMessage): void {
@@ -100,35 +129,50 @@ async function main(): Promise<void> {
     send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });
     return;
   }
-  let keepLoaded: Instance | null = null;
-  try {
-    keepLoaded = createInstance({ driver: job.driver, validation: false });
-  } catch {
-    // The driver does not load: every point will say so.
-  }
   const policy = new PointPolicy(new AlignedHeaderPolicy());
+  let keepLoaded: Instance | null = null;
+  const driverLibrary = libraryOf(job.driver);
+  if (driverLibrary !== null) {
+    // Held once the loader has loaded it: no driver load before the first point.
+    policy.onFirstRefusal = () => native.holdLoadedLibrary(driverLibrary);
+  } else {
+    try {
+      keepLoaded = createInstance({ driver: job.driver, validation: false });
+    } catch {
+      // The driver does not load: every point will say so.
+    }
+  }
   const allocator = new HostAllocator(policy);
-  const vkalloc = require('../index') as typeof import('../index');
+  // The live blocks, off-thread frees handed over first as stats() does; a tenth of
+  // what stats() costs, which builds every table.
+  const bridge = bridgeOf(allocator);
+  const live = () => {
+    bridge.drain();
+    return allocator.liveBlocks();
+  };
+  // The whole library, for scripts; loaded on first use (built-in targets never ask).
+  let vkalloc: typeof import('../index') | undefined;
+  const library = () => vkalloc ??= require('../index') as typeof import('../index');
   send({ kind: 'ready' });
-  for (let point = job.start; point < job.end; point++) {
+  for (let point = job.start; point < job.end; point += job.step ?? 1) {
     // Blocks an earlier point leaked stay live: count only this point's.
-    const before = allocator.stats().liveCount === 0 ? null : new Set(allocator.liveBlocks().map((b) => b.address));
+    const earlier = live();
+    const before = earlier.length === 0 ? null : new Set(earlier.map((b) => b.address));
     policy.start(point);
     let result = 'success';
     let message: string | undefined;
     try {
-      fn({ allocator, driver: job.driver, vkalloc, point });
+      fn({ allocator, driver: job.driver, point, get vkalloc() { return library(); } });
     } catch (e) {
       result = e instanceof VulkanError ? e.code : 'error';
       message = e instanceof Error ? e.message : String(e);
     }
-    const stats = allocator.stats();
-    const left = stats.liveCount === 0 ? [] : allocator.liveBlocks().filter((b) => !before?.has(b.address));
+    const left = live().filter((b) => !before?.has(b.address));
     send({
       kind: 'point', point, result, message, requests: policy.requests, refused: policy.refused,
       live: left.length, liveBytes: left.reduce((sum, b) => sum + b.size, 0),
       leaked: left.slice(0, 20).map(({ address, size, scope, command }) => ({ address, size, scope, command })),
-      rss: process.memoryUsage.rss(),
+      ...(job.rss ? { rss: process.memoryUsage.rss() } : {}),
     });
     if (result === 'success') break;
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,14 +1,17 @@
 // sweep(): the CTS's alloc_callback_fail procedure for any object. For N = 0, 1, 2, …
 // allocations from the Nth on are refused while the target creates (and destroys)
 // its object; each point must end in VK_ERROR_OUT_OF_HOST_MEMORY with nothing left
-// live, until creation succeeds. Points run in a child process (lib/fault/sweep-worker.ts)
-// so that a driver crash, or a hang (no result within the per-point timeout: the
-// child is killed), becomes a finding at its point, and the sweep goes on in a new child.
-import { spawn } from 'child_process';
+// live, until creation succeeds. Points run in child processes (lib/fault/sweep-worker.ts),
+// `jobs` of them side by side, so that a driver crash, or a hang (no result within the
+// per-point timeout: the child is killed), becomes a finding at its point, and the
+// sweep goes on in a new child.
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { StringDecoder } from 'string_decoder';
 import { resolveDriver } from '../vulkan/driver';
 import type { PointResult, WorkerJob, WorkerMessage } from './sweep-worker';
-import { RESULT_FD } from './sweep-worker';
 import { SWEEP_TARGETS } from './sweep-targets';
 import * as is from '../util/is';
 import { DIST_DIR } from '../native/paths';
@@ -25,7 +28,13 @@ export interface SweepOptions {
    * killed, the point is recorded with result 'hang', and the sweep goes on after it.
    */
   timeout?: number;
-  /** Called after each point, for progress. */
+  /**
+   * Child processes running points side by side (default: os.availableParallelism(),
+   * but one per 250 points of maxPoints at most). Child k runs points k, k + jobs,
+   * k + 2·jobs, …; the report is the same for any number.
+   */
+  jobs?: number;
+  /** Called after each point, in point order, for progress. */
   onPoint?: (result: PointResult) => void;
 }
 
@@ -58,11 +67,38 @@ type WorkerEnd =
   | { how: 'crashed' | 'hung'; detail: string }
   | { how: 'fatal'; detail: string };
 
-/** Runs one child from `job.start`, passing each point on; resolves with how the child ended. */
-function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointResult) => void): Promise<WorkerEnd> {
-  return new Promise((resolve, reject) => {
-    // stdin, stdout, stderr, and the results on fd RESULT_FD (3).
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+interface Worker {
+  /** How the child ended. */
+  ended: Promise<WorkerEnd>;
+  /** Kills the child, whose remaining points are not needed: it ends as 'finished'. */
+  stop(): void;
+}
+
+/** How often the parent reads what the children wrote. */
+const POLL_MS = 20;
+let workerCount = 0;
+
+/**
+ * Runs one child from `job.start`, passing each point on. The child writes its results
+ * to a file, not a pipe: a write that wakes a waiting reader cost ~150 us here (a
+ * quarter of a point), one to a file ~10 us, and what is in the file outlives a crash
+ * just the same. The parent reads the file every POLL_MS and when the child ends.
+ */
+function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointResult) => void): Worker {
+  let stop = () => {};
+  const ended = new Promise<WorkerEnd>((resolve, reject) => {
+    // Unlinked at once: nothing is left behind, whatever happens to either process.
+    const file = path.join(os.tmpdir(), `vkalloc-sweep-${process.pid}-${++workerCount}.jsonl`);
+    const output = fs.openSync(file, 'w');
+    const input = fs.openSync(file, 'r');
+    fs.rmSync(file);
+    // stdin, stdout, stderr, and the results on fd 3 (RESULT_FD in sweep-worker.ts).
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe', output] });
+    } finally {
+      fs.closeSync(output);
+    }
     let pending = '';
     let stderr = '';
     let ended: WorkerEnd | null = null;
@@ -75,13 +111,20 @@ function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointRes
         child.kill('SIGKILL');
       }, seconds * 1000);
     };
+    stop = () => {
+      ended ??= { how: 'finished' };
+      child.kill('SIGKILL');
+    };
     arm(timeoutSeconds + STARTUP_SECONDS);
-    const results = child.stdio[RESULT_FD] as NodeJS.ReadableStream;
-    results.setEncoding('utf8');
-    results.on('data', (chunk: string) => {
-      pending += chunk;
+    const decoder = new StringDecoder('utf8');
+    const chunk = Buffer.alloc(1 << 16);
+    let offset = 0;
+    let closed = false;
+    const read = () => {
+      if (closed) return;
+      for (let n; (n = fs.readSync(input, chunk, 0, chunk.length, offset)) > 0; offset += n) pending += decoder.write(chunk.subarray(0, n));
       let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      while (!ended && (nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         let message: WorkerMessage;
@@ -93,8 +136,8 @@ function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointRes
         if (message.kind === 'point') {
           const { kind: _kind, rss: _rss, ...result } = message;
           arm(timeoutSeconds);
-          onPoint(result);
           if (result.result === 'success') ended = { how: 'finished' };
+          onPoint(result);
         } else if (message.kind === 'ready') {
           arm(timeoutSeconds);
         } else if (message.kind === 'end') {
@@ -103,26 +146,35 @@ function runWorker(job: WorkerJob, timeoutSeconds: number, onPoint: (r: PointRes
           ended = { how: 'fatal', detail: message.message };
         }
       }
-    });
+    };
+    const poll = setInterval(read, POLL_MS);
     // What the target prints is not ours to show; the tail of stderr explains a crash.
     child.stdout!.resume();
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-2000); });
-    child.on('error', (e) => {
+    const finish = () => {
       clearTimeout(timer);
+      clearInterval(poll);
+      if (!closed) fs.closeSync(input);
+      closed = true;
+    };
+    child.on('error', (e) => {
+      finish();
       reject(e);
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      read();
+      finish();
       if (ended) resolve(ended);
       else if (hung) resolve({ how: 'hung', detail: `no result within ${timeoutSeconds} s: the worker was killed` });
       else resolve({ how: 'crashed', detail: signal ? `killed by ${signal}` : `exit code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
     });
   });
+  return { ended, stop };
 }
 
 export async function sweep(target: string | { script: string; export?: string }, options: SweepOptions = {}): Promise<SweepReport> {
-  const o = is.options(options, 'options', ['driver', 'maxPoints', 'timeout', 'onPoint'] as const);
+  const o = is.options(options, 'options', ['driver', 'maxPoints', 'timeout', 'jobs', 'onPoint'] as const);
   let name: string;
   if (typeof target === 'string') {
     name = is.oneOf(target, 'target', Object.keys(SWEEP_TARGETS));
@@ -135,28 +187,65 @@ export async function sweep(target: string | { script: string; export?: string }
   resolveDriver(driver);  // a bad driver fails here, not once per point
   const maxPoints = o.maxPoints === undefined ? 5000 : is.positiveInteger(o.maxPoints, 'maxPoints');
   const timeout = o.timeout === undefined ? 60 : positiveSeconds(o.timeout, 'timeout');
+  const jobs = o.jobs === undefined ? defaultJobs(maxPoints) : Math.min(maxPoints, is.positiveInteger(o.jobs, 'jobs'));
   const onPoint = o.onPoint === undefined ? undefined : (o.onPoint as (r: PointResult) => void);
 
+  // Child k of `jobs` runs points k, k + jobs, k + 2·jobs, …: the later points, which
+  // take longer, are shared alike. Results arrive out of order; they are passed on in
+  // point order. The first success ends the sweep: points after it are not kept, and a
+  // child already past it is stopped.
+  const results = new Map<number, PointResult>();
   const points: PointResult[] = [];
-  let next = 0;
-  while (next < maxPoints) {
-    const end = await runWorker({ target, driver, start: next, end: maxPoints }, timeout, (r) => {
-      points.push(r);
-      onPoint?.(r);
-    });
-    if (end.how === 'fatal') throw new Error(`Cannot sweep ${name}: ${end.detail}`);
-    next = points.length;
-    if (end.how === 'finished') break;
-    if (next < maxPoints) {
-      const finding: PointResult = {
-        point: next, result: end.how === 'hung' ? 'hang' : 'crash', message: end.detail,
-        requests: 0, refused: 0, live: 0, liveBytes: 0, leaked: [],
-      };
-      points.push(finding);
-      onPoint?.(finding);
-      next++;
+  let successAt = Infinity;
+  let fatal: string | null = null;
+  /** The children now running, with the next point each will run. */
+  const running = new Set<{ next: number; worker?: Worker }>();
+  const stopPast = () => {
+    for (const r of running) if (r.next > successAt || fatal !== null) r.worker?.stop();
+  };
+  const record = (r: PointResult) => {
+    if (r.point > successAt) return stopPast();
+    if (r.result === 'success') {
+      successAt = r.point;
+      for (const p of results.keys()) if (p > successAt) results.delete(p);
     }
-  }
+    results.set(r.point, r);
+    while (results.has(points.length)) {
+      const next = results.get(points.length)!;
+      results.delete(points.length);
+      points.push(next);
+      onPoint?.(next);
+    }
+    stopPast();
+  };
+  const stripe = async (first: number) => {
+    let next = first;
+    while (next < maxPoints && next <= successAt && fatal === null) {
+      const entry: { next: number; worker?: Worker } = { next };
+      entry.worker = runWorker({ target, driver, start: next, step: jobs, end: maxPoints }, timeout, (r) => {
+        entry.next = r.point + jobs;
+        record(r);
+      });
+      running.add(entry);
+      const end = await entry.worker.ended;
+      running.delete(entry);
+      next = entry.next;
+      if (end.how === 'fatal') {
+        fatal ??= end.detail;
+        stopPast();
+      } else if (end.how === 'finished') {
+        break;
+      } else if (next < maxPoints && next <= successAt) {
+        record({
+          point: next, result: end.how === 'hung' ? 'hang' : 'crash', message: end.detail,
+          requests: 0, refused: 0, live: 0, liveBytes: 0, leaked: [],
+        });
+        next += jobs;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, (_, k) => stripe(k)));
+  if (fatal !== null) throw new Error(`Cannot sweep ${name}: ${fatal}`);
   const succeeded = points.find((p) => p.result === 'success');
   return {
     target: name,
@@ -173,6 +262,16 @@ export async function sweep(target: string | { script: string; export?: string }
     },
   };
 }
+
+/**
+ * One child per CPU, but no more than one per POINTS_PER_CHILD points of maxPoints: a
+ * child takes as long to start (Node, the addon, later the driver) as a few hundred
+ * points take to run, so a short sweep is fastest in one.
+ */
+function defaultJobs(maxPoints: number): number {
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(maxPoints / POINTS_PER_CHILD)));
+}
+const POINTS_PER_CHILD = 250;
 
 function positiveSeconds(value: unknown, name: string): number {
   const expected = 'a positive number of seconds';

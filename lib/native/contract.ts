@@ -416,6 +416,11 @@ export interface LoaderStatus {
 
 export declare function createInstance(info: NativeInstanceInfo, allocator: AllocatorBridge | null): Instance;
 export declare function loaderStatus(): LoaderStatus;
+/**
+ * Takes one more reference to a shared library that is already loaded (dlopen with
+ * RTLD_NOLOAD), never dropped; false when it is not loaded. Sweep workers keep a driver.
+ */
+export declare function holdLoadedLibrary(path: string): boolean;
 /** The Vulkan command running on this thread's environment, or null. */
 export declare function currentCommand(): string | null;
 export declare function instanceLayers(): { name: string; specVersion: number; implementationVersion: number; description: string }[];

@@ -23,13 +23,27 @@ export function icdSearchDirs(): string[] {
   return [...new Set(dirs)];
 }
 
+// Sweeps create an instance per point, thousands a second: what was found or checked
+// once is reused while the search path and the file stay the same.
+let lavapipeFound: { dirs: string; icd: string } | null = null;
+const manifestsChecked = new Map<string, string>();
+
 export function findLavapipe(): string | null {
+  const dirs = icdSearchDirs();
+  const key = dirs.join(':');
+  if (lavapipeFound?.dirs === key && fs.existsSync(lavapipeFound.icd)) return lavapipeFound.icd;
+  const icd = searchLavapipe(dirs);
+  lavapipeFound = icd === null ? null : { dirs: key, icd };
+  return icd;
+}
+
+function searchLavapipe(dirs: string[]): string | null {
   const preferred = `lvp_icd.${ARCH[process.arch] ?? process.arch}.json`;
-  for (const dir of icdSearchDirs()) {
+  for (const dir of dirs) {
     const exact = path.join(dir, preferred);
     if (fs.existsSync(exact)) return exact;
   }
-  for (const dir of icdSearchDirs()) {
+  for (const dir of dirs) {
     const any = safeList(dir).find((f) => /^lvp_icd\..*\.json$/.test(f));
     if (any) return path.join(dir, any);
   }
@@ -76,8 +90,18 @@ export function resolveDriver(choice: DriverChoice): DriverSelection {
         throw new RangeError(`Expected 'auto', 'lavapipe', 'swiftshader' or a path to an ICD .json for driver but received ${JSON.stringify(choice)}`);
       }
       const icd = path.resolve(choice);
-      if (!fs.existsSync(icd)) throw new Error(`The ICD manifest given as driver does not exist: ${icd}`);
-      checkManifest(icd);
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.statSync(icd);
+      } catch {
+        // (As existsSync: any error means not there.)
+      }
+      if (!stat) throw new Error(`The ICD manifest given as driver does not exist: ${icd}`);
+      const version = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      if (manifestsChecked.get(icd) !== version) {
+        checkManifest(icd);
+        manifestsChecked.set(icd, version);
+      }
       return { choice, icdFiles: [icd] };
     }
   }

@@ -73,6 +73,8 @@ describe('usage errors exit 2, say what was wrong, and show the usage', () => {
     [['sweep', 'buffer', '--timeout', '0'], 'vkalloc sweep: --timeout needs a positive number of seconds, not "0"', 'Usage: vkalloc sweep TARGET'],
     [['sweep', 'buffer', '--timeout', 'soon'], 'vkalloc sweep: --timeout needs a positive number of seconds, not "soon"', 'Usage: vkalloc sweep TARGET'],
     [['sweep', 'buffer', '--max', 'many'], 'vkalloc sweep: --max needs a positive integer, not "many"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--jobs', '0'], 'vkalloc sweep: --jobs needs a positive integer (how many child processes), not "0"', 'Usage: vkalloc sweep TARGET'],
+    [['sweep', 'buffer', '--jobs', 'abc'], 'vkalloc sweep: --jobs needs a positive integer (how many child processes), not "abc"', 'Usage: vkalloc sweep TARGET'],
     [['sweep', 'buffer', 'fence'], 'vkalloc sweep: unexpected argument "fence"', 'Usage: vkalloc sweep TARGET'],
     [['sweep', 'buffer', '--bogus'], 'vkalloc sweep: unknown option --bogus', 'Usage: vkalloc sweep TARGET'],
   ];
@@ -284,4 +286,15 @@ describe('vkalloc sweep', () => {
     expect(err.join('')).toContain('unknown TARGET "pipelines"');
     expect(await main(['sweep', 'fence', '--max', '0'], { out: () => {}, err: () => {} })).toBe(2);
   });
+
+  test('--jobs 2 prints the report of --jobs 1', async () => {
+    const json = async (jobs: string) => {
+      const out: string[] = [];
+      expect(await main(['sweep', 'instance', '--max', '30', '--jobs', jobs, '--json'], { out: (t) => out.push(t), err: () => {} })).toBe(0);
+      return out.join('');
+    };
+    const one = await json('1');
+    expect(JSON.parse(one).points).toHaveLength(30);
+    expect(await json('2')).toBe(one);
+  }, 60000);
 });

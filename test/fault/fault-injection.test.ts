@@ -63,23 +63,31 @@ test('sweep instance, first 40 points (the whole sweep is ~1560 points: README h
   expect(report.totals.cleanOom).toBe(40);
 });
 
-test('a crash in the child is a finding at its point; the sweep goes on', async () => {
-  const mark = path.join(os.tmpdir(), `vkalloc-sweep-crash-${process.pid}`);  // see the fixture
-  fs.rmSync(mark, { force: true });
-  try {
-    const report = await sweep({ script: path.join(__dirname, '..', 'fixtures', 'sweep-crash.js') }, { maxPoints: 10 });
-    expect(report.points[2]).toMatchObject({ point: 2, result: 'crash' });
-    expect(report.totals.crashes).toBe(1);
-    expect(report.totals.succeededAt).not.toBeNull();
-  } finally {
-    fs.rmSync(mark, { force: true });
-  }
-});
+// Child k of `jobs` runs points k, k + jobs, …; the report must not depend on how many.
+test.each([
+  ['instance', 60],
+  ['device', 5000],
+])('sweep %s (max %d) with jobs: 2 gives the report of jobs: 1, points in order', async (target, maxPoints) => {
+  const order: number[] = [];
+  const one = await sweep(target, { maxPoints, jobs: 1 });
+  const two = await sweep(target, { maxPoints, jobs: 2, onPoint: (p) => order.push(p.point) });
+  expect(two).toEqual(one);
+  expect(order).toEqual(one.points.map((_, i) => i));
+  if (target === 'device') expect(one.totals.succeededAt).toBe(one.points.length - 1);
+}, 60000);
 
-test('a hang in the child is a finding at its point: the worker is killed and the sweep goes on', async () => {
+test.each([1, 2, 3])('a crash in the child is a finding at its point; the sweep goes on (jobs: %d)', async (jobs) => {
+  const report = await sweep({ script: path.join(__dirname, '..', 'fixtures', 'sweep-crash.js') }, { maxPoints: 10, jobs });
+  expect(report.points[2]).toMatchObject({ point: 2, result: 'crash' });
+  expect(report.points.map((p) => p.point)).toEqual(report.points.map((_, i) => i));
+  expect(report.totals.crashes).toBe(1);
+  expect(report.totals.succeededAt).not.toBeNull();
+}, 60000);
+
+test.each([1, 2])('a hang in the child is a finding at its point: the worker is killed and the sweep goes on (jobs: %d)', async (jobs) => {
   const points: string[] = [];
   const report = await sweep({ script: path.join(__dirname, '..', 'fixtures', 'sweep-hang.js') }, {
-    maxPoints: 10, timeout: 3, onPoint: (p) => points.push(`${p.point}:${p.result}`),
+    maxPoints: 10, timeout: 3, jobs, onPoint: (p) => points.push(`${p.point}:${p.result}`),
   });
   expect(report.points[2]).toMatchObject({ point: 2, result: 'hang', message: 'no result within 3 s: the worker was killed' });
   expect(report.totals.hangs).toBe(1);
@@ -114,7 +122,7 @@ test("a sweep's worker runs in flat memory: over 500 points its RSS grows no mor
   // synchronous loop, grew the worker by ~0.9 MiB a point (~450 MiB over this window).
   const POINTS = 600;
   const WARM = 100;
-  const job = { target: 'instance', driver: 'lavapipe', start: 0, end: POINTS };
+  const job = { target: 'instance', driver: 'lavapipe', start: 0, end: POINTS, rss: true };
   const worker = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'fault', 'sweep-worker.js'), JSON.stringify(job)],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   expect(worker.status).toBe(0);
@@ -138,9 +146,18 @@ test("a sweep's worker runs in flat memory: over 500 points its RSS grows no mor
   expect(growth(rss)).toBeLessThan(Math.max(0, growth(base)) + 16);
 }, 120000);
 
+test('holdLoadedLibrary takes a library only once it is loaded (how a sweep worker keeps the driver)', () => {
+  expect(native.holdLoadedLibrary('/nonexistent/libvkalloc-none.so')).toBe(false);
+  createInstance({ driver: 'lavapipe', validation: false }).destroy();  // the loader is loaded from now on
+  expect(native.holdLoadedLibrary('libvulkan.so.1')).toBe(true);
+  expect(() => native.holdLoadedLibrary(3 as never)).toThrow('holdLoadedLibrary needs a library path');
+});
+
 test('bad sweep input is refused', async () => {
   await expect(sweep('pipeline-cache' as never)).rejects.toThrow(/Expected one of 'instance', .* for target but received "pipeline-cache"/);
   await expect(sweep('buffer', { maxPoints: -1 })).rejects.toThrow('Expected a positive integer for maxPoints but received -1');
   await expect(sweep('buffer', { timeout: 0 })).rejects.toThrow('Expected a positive number of seconds for timeout but received 0');
   await expect(sweep('buffer', { timeout: '5' as never })).rejects.toThrow(TypeError);
+  await expect(sweep('buffer', { jobs: 0 })).rejects.toThrow('Expected a positive integer for jobs but received 0');
+  await expect(sweep('buffer', { jobs: 1.5 })).rejects.toThrow('Expected a positive integer for jobs but received 1.5');
 });
