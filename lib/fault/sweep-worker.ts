@@ -7,25 +7,25 @@
 // point, { kind: 'end' } after the last, or { kind: 'fatal', message } when the target
 // cannot be loaded at all.
 //
-// Flat memory over thousands of points: one allocator, policy and chunk pool serve
-// every point (a fresh HostAllocator per point left its chunks to finalizers, and a
-// synchronous loop never lets them run); the loop yields to the event loop after each
-// point so that the wrappers the target dropped are finalized. The driver stays loaded
-// once the loader has loaded it (one more reference to its library, taken at the first
-// refused allocation that finds it loaded), instead of being reloaded (dlopen,
-// relocation) at every point; nothing is loaded before the first point, so a short
-// sweep that never reaches the driver does not pay for it. The allocations a target
-// makes are the same either way.
+// The refusals are made in C++ (AllocatorBridge's failFrom, the CTS procedure: every
+// allocation and reallocation from the point-th on), and the blocks served by the C++
+// aligned allocator (NATIVE_POLICY), so that no callback crosses into JS: a point
+// costs what the driver's work costs, as in the C procedure. The bridge's own record
+// still says what was live afterwards, by command and scope.
+//
+// Flat memory over thousands of points: one allocator serves every point; the loop
+// yields to the event loop after each point so that the wrappers the target dropped
+// are finalized. The driver stays loaded once the loader has loaded it (one more
+// reference to its library, taken at the first refused allocation that finds it
+// loaded), instead of being reloaded (dlopen, relocation) at every point; nothing is
+// loaded before the first point, so a short sweep that never reaches the driver does
+// not pay for it. The allocations a target makes are the same either way.
 import * as fs from 'fs';
 import * as path from 'path';
-import { AlignedHeaderPolicy } from '../allocator/aligned-header-policy';
-import { ForwardingPolicy } from '../allocator/composed-policies';
-import native from '../native/binding';
 import { VulkanError } from '../native/errors';
 import { resolveDriver } from '../vulkan/driver';
-import { bridgeOf, HostAllocator } from '../allocator/host-allocator';
+import { bridgeOf, HostAllocator, NATIVE_POLICY } from '../allocator/host-allocator';
 import { createInstance, Instance } from '../vulkan/instance';
-import type { AllocationScope } from '../allocator/policy';
 import type { SweepFunction } from './sweep-targets';
 import { SWEEP_TARGETS } from './sweep-targets';
 
@@ -67,32 +67,6 @@ export type WorkerMessage =
 /** The result channel (the parent opens it as a pipe; writes to it block, never fail with EAGAIN). */
 export const RESULT_FD = 3;
 
-/** FailingPolicy's `from` plan, restartable, so one policy serves every point. */
-class PointPolicy extends ForwardingPolicy {
-  requests = 0;
-  refused = 0;
-  /** Called at a point's first refusal (a command is under way), until it returns true. */
-  onFirstRefusal: (() => boolean) | null = null;
-  #from = 0;
-
-  start(point: number): void {
-    this.#from = point;
-    this.requests = 0;
-    this.refused = 0;
-  }
-  override allocate(size: number, alignment: number, scope: AllocationScope): number {
-    return this.#refuse() ? 0 : super.allocate(size, alignment, scope);
-  }
-  protected override onReallocate(address: number, size: number, alignment: number, scope: AllocationScope): number {
-    return this.#refuse() ? 0 : super.onReallocate(address, size, alignment, scope);
-  }
-  #refuse(): boolean {
-    if (this.requests++ < this.#from) return false;
-    if (this.refused++ === 0 && this.onFirstRefusal?.()) this.onFirstRefusal = null;
-    return true;
-  }
-}
-
 function load(target: WorkerJob['target']): SweepFunction {
   if (typeof target === 'string') return SWEEP_TARGETS[target];
 
@@ -129,20 +103,17 @@ async function main(): Promise<void> {
     send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });
     return;
   }
-  const policy = new PointPolicy(new AlignedHeaderPolicy());
   let keepLoaded: Instance | null = null;
-  const driverLibrary = libraryOf(job.driver);
-  if (driverLibrary !== null) {
-    // Held once the loader has loaded it: no driver load before the first point.
-    policy.onFirstRefusal = () => native.holdLoadedLibrary(driverLibrary);
-  } else {
+  // Held once the loader has loaded it (at a point's first refusal): no driver load before the first point.
+  const driverLibrary = libraryOf(job.driver) ?? undefined;
+  if (driverLibrary === undefined) {
     try {
       keepLoaded = createInstance({ driver: job.driver, validation: false });
     } catch {
       // The driver does not load: every point will say so.
     }
   }
-  const allocator = new HostAllocator(policy);
+  const allocator = new HostAllocator(NATIVE_POLICY);
   // The live blocks, off-thread frees handed over first as stats() does; a tenth of
   // what stats() costs, which builds every table.
   const bridge = bridgeOf(allocator);
@@ -158,7 +129,7 @@ async function main(): Promise<void> {
     // Blocks an earlier point leaked stay live: count only this point's.
     const earlier = live();
     const before = earlier.length === 0 ? null : new Set(earlier.map((b) => b.address));
-    policy.start(point);
+    bridge.failFrom(point, driverLibrary);
     let result = 'success';
     let message: string | undefined;
     try {
@@ -167,9 +138,11 @@ async function main(): Promise<void> {
       result = e instanceof VulkanError ? e.code : 'error';
       message = e instanceof Error ? e.message : String(e);
     }
+    const { requests, refused } = bridge.faultCounts();
+    bridge.failFrom(null);  // what the worker itself does between points is not refused
     const left = live().filter((b) => !before?.has(b.address));
     send({
-      kind: 'point', point, result, message, requests: policy.requests, refused: policy.refused,
+      kind: 'point', point, result, message, requests, refused,
       live: left.length, liveBytes: left.reduce((sum, b) => sum + b.size, 0),
       leaked: left.slice(0, 20).map(({ address, size, scope, command }) => ({ address, size, scope, command })),
       ...(job.rss ? { rss: process.memoryUsage.rss() } : {}),

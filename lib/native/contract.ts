@@ -95,6 +95,14 @@ export declare class AllocatorBridge {
   drain(): number;
   /** The last exception (or rejection TypeError) the policy produced, or undefined. */
   readonly lastPolicyError: unknown;
+  /**
+   * Sweeps: refuse every allocation and reallocation request on the JS thread from the
+   * `point`-th on (counted from 0, counts start over), before any policy is asked; null
+   * stops. `holdLibrary`: at the first refusal, hold this driver library once loaded.
+   */
+  failFrom(point: number | null, holdLibrary?: string): void;
+  /** Requests seen and refused since the last failFrom(). */
+  faultCounts(): { requests: number; refused: number };
 }
 
 export interface NativeInstanceInfo {

@@ -1,8 +1,5 @@
 // Module entry: per-environment state, class registration, teardown.
-#include <dlfcn.h>
-#include <link.h>
 #include <napi.h>
-#include <cstring>
 #include <string>
 #include "bridge/addon_data.h"
 #include "bridge/allocator_bridge.h"
@@ -59,36 +56,10 @@ void Teardown(void* arg) {
   napi_close_handle_scope(data->env, scope);
 }
 
-// Whether a loaded object has this file name (the last part of its path): a walk of
-// the link map, ~1 us, where dlopen(RTLD_NOLOAD) of a file not loaded opens and reads
-// it first (~35 us): a sweep asks at every point until the driver is loaded.
-bool FileNameLoaded(const std::string& path) {
-  struct Search {
-    std::string name;
-    bool found;
-  } search{path.substr(path.rfind('/') + 1), false};  // npos + 1 == 0: a bare name
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* data) {
-        auto* s = static_cast<Search*>(data);
-        const char* name = info->dlpi_name ? info->dlpi_name : "";
-        const char* slash = strrchr(name, '/');
-        s->found = s->name == (slash ? slash + 1 : name);
-        return s->found ? 1 : 0;
-      },
-      &search);
-  return search.found;
-}
-
-// For sweep workers (lib/fault/sweep-worker.ts): once the loader has loaded a driver
-// library, one more reference keeps it loaded, so that the loader's dlclose after each
-// failed vkCreateInstance does not unload it for the next point to load again.
-// RTLD_NOLOAD: a library not loaded yet is left alone (false). Never closed, by design.
-Napi::Value HoldLoadedLibrary(const Napi::CallbackInfo& info) {
+// holdLoadedLibrary(path): HoldLoadedLibrary (bridge/loader.h) for JS.
+Napi::Value JsHoldLoadedLibrary(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "holdLoadedLibrary needs a library path");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  void* handle = FileNameLoaded(path) ? dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD) : nullptr;
-  if (!handle) dlerror();  // clears the error state
-  return Napi::Boolean::New(info.Env(), handle != nullptr);
+  return Napi::Boolean::New(info.Env(), HoldLoadedLibrary(info[0].As<Napi::String>().Utf8Value()));
 }
 
 Napi::Value CurrentCommand(const Napi::CallbackInfo& info) {
@@ -143,7 +114,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("instanceLayers", Napi::Function::New<Instance::Layers>(env, "instanceLayers"));
   exports.Set("instanceExtensions", Napi::Function::New<Instance::Extensions>(env, "instanceExtensions"));
   exports.Set("currentCommand", Napi::Function::New<CurrentCommand>(env, "currentCommand"));
-  exports.Set("holdLoadedLibrary", Napi::Function::New<HoldLoadedLibrary>(env, "holdLoadedLibrary"));
+  exports.Set("holdLoadedLibrary", Napi::Function::New<JsHoldLoadedLibrary>(env, "holdLoadedLibrary"));
   exports.Set("setErrorFactory", Napi::Function::New<SetErrorFactory>(env, "setErrorFactory"));
   exports.Set("chunkObtain", Napi::Function::New<ChunkObtain>(env, "chunkObtain"));
   exports.Set("chunkRelease", Napi::Function::New<ChunkRelease>(env, "chunkRelease"));

@@ -1,4 +1,5 @@
 #include "bridge/allocator_bridge.h"
+#include "bridge/loader.h"
 #include "bridge/attach.h"
 #include <algorithm>
 #include "core/aligned_allocator.h"
@@ -57,6 +58,8 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
           InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
           InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
           InstanceMethod<&AllocatorBridge::StopTrace>("stopTrace", napi_default_method),
+          InstanceMethod<&AllocatorBridge::FailFrom>("failFrom", napi_default_method),
+          InstanceMethod<&AllocatorBridge::FaultCounts>("faultCounts", napi_default_method),
           InstanceAccessor<&AllocatorBridge::LastPolicyError>("lastPolicyError", napi_configurable),
           InstanceAccessor<&AllocatorBridge::IoArray>("io", napi_configurable),
       });
@@ -183,7 +186,7 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
                          "alignment " + std::to_string(alignment) + " is not a power of two");
     return nullptr;
   }
-  void* p = onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
+  void* p = Refuse() ? nullptr : onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
     registry_.CountFailure(kind, request);
     return nullptr;
@@ -241,6 +244,10 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     validator_->Report(Violation::ReallocAlignmentChange, next.command, !data_->OnJsThread(), from, size,
                        "reallocated with alignment " + std::to_string(alignment) + ", allocated with " +
                            std::to_string(old.alignment));
+  }
+  if (Refuse()) {
+    registry_.CountFailure(CallKind::Reallocate, next);  // the old block stays valid and unchanged
+    return nullptr;
   }
   void* p;
   if (onJs && old.owner == Owner::Policy && policyReallocates_ && old.alignment == alignment) {
@@ -351,6 +358,36 @@ void AllocatorBridge::OnInternal(bool allocate, size_t size, VkInternalAllocatio
   io_[io::kSize] = static_cast<double>(size);
   io_[io::kScope] = scope < kScopeCount ? scope : 0;
   Dispatch(allocate ? io::kInternalAllocate : io::kInternalFree);
+}
+
+// ---- fault injection ---------------------------------------------------------------
+
+bool AllocatorBridge::Refuse() {
+  if (!faults_.on || !data_->OnJsThread()) return false;
+  if (faults_.requests++ < faults_.from) return false;
+  if (faults_.refused++ == 0 && !faults_.holdLibrary.empty() && HoldLoadedLibrary(faults_.holdLibrary)) {
+    faults_.holdLibrary.clear();  // held for good
+  }
+  return true;
+}
+
+// failFrom(point: number | null, holdLibrary?: string): refuse from that request on
+// (counts start over), or stop refusing (null).
+Napi::Value AllocatorBridge::FailFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  faults_.on = info[0].IsNumber();
+  faults_.from = faults_.on ? static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()) : 0;
+  faults_.requests = faults_.refused = 0;
+  if (info[1].IsString()) faults_.holdLibrary = info[1].As<Napi::String>().Utf8Value();
+  return env.Undefined();
+}
+
+// faultCounts() -> { requests, refused } since the last failFrom().
+Napi::Value AllocatorBridge::FaultCounts(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("requests", static_cast<double>(faults_.requests));
+  o.Set("refused", static_cast<double>(faults_.refused));
+  return o;
 }
 
 // ---- validation --------------------------------------------------------------------

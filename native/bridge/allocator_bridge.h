@@ -23,6 +23,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 #include "bridge/addon_data.h"
 #include "core/block_registry.h"
@@ -101,6 +102,10 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
   Napi::Value StartTrace(const Napi::CallbackInfo& info);
   Napi::Value EnableValidation(const Napi::CallbackInfo& info);
+  Napi::Value FailFrom(const Napi::CallbackInfo& info);
+  Napi::Value FaultCounts(const Napi::CallbackInfo& info);
+  // Counts an allocation or reallocation request; true when it is to be refused.
+  bool Refuse();
   Napi::Value Violations(const Napi::CallbackInfo& info);
   // Thread and command checks, done for every callback when validating.
   void CheckContext(uintptr_t address, uint64_t size);
@@ -121,6 +126,16 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   bool wantsCallSites_ = false;
   std::unique_ptr<Validator> validator_;
   bool throwOnViolation_ = false;
+  // Fault injection in C++, for sweeps (lib/fault/sweep-worker.ts): from the from-th
+  // allocation or reallocation request on the JS thread on, every one is refused before
+  // the policy or the C++ allocator is asked, as the CTS procedure does, with no
+  // crossing into JS per callback. At the first refusal (a command is under way, the
+  // driver may be loaded) holdLibrary is held once it is loaded (HoldLoadedLibrary).
+  struct Faults {
+    bool on = false;
+    uint64_t from = 0, requests = 0, refused = 0;
+    std::string holdLibrary;
+  } faults_;
 
   BlockRegistry registry_;
   // Calls made on the JS thread, counted here without an atomic (only that thread

@@ -142,4 +142,11 @@ class Loader {
   std::string error_;
 };
 
+// For sweeps (lib/fault/sweep-worker.ts, AllocatorBridge's faults): once the loader has
+// loaded a driver library, one more reference keeps it loaded, so that the loader's
+// dlclose after each failed vkCreateInstance does not unload it for the next point to
+// load again. RTLD_NOLOAD: a library not loaded yet is left alone (false). Never
+// closed, by design.
+bool HoldLoadedLibrary(const std::string& path);
+
 }  // namespace vkalloc

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
 import native from '../../lib/native/binding';
 import { FailingPolicy } from '../../lib/fault/failing-policy';
-import { bridgeOf, HostAllocator } from '../../lib/allocator/host-allocator';
+import { bridgeOf, HostAllocator, NATIVE_POLICY } from '../../lib/allocator/host-allocator';
 import { createInstance } from '../../lib/vulkan/instance';
 import { sweep } from '../../lib/fault/sweep';
 
@@ -145,6 +145,26 @@ test("a sweep's worker runs in flat memory: over 500 points its RSS grows no mor
   // A few MiB of slack for page-granular noise on top of what the driver itself grows by.
   expect(growth(rss)).toBeLessThan(Math.max(0, growth(base)) + 16);
 }, 120000);
+
+test("the bridge's own refusals (what a sweep worker uses) count as FailingPolicy's from-plan does, with no policy", () => {
+  // The same instance creation, refused from request 40 on: once by a TypeScript
+  // FailingPolicy, once by the bridge in C++ with the C++ allocator serving.
+  const failing = new FailingPolicy(new AlignedHeaderPolicy(), { from: 40 });
+  const viaPolicy = new HostAllocator(failing);
+  expect(() => createInstance({ driver: 'lavapipe' }, { allocator: viaPolicy })).toThrow(/VK_ERROR_OUT_OF_HOST_MEMORY/);
+  const inCpp = new HostAllocator(NATIVE_POLICY);
+  const bridge = bridgeOf(inCpp);
+  bridge.failFrom(40);
+  expect(() => createInstance({ driver: 'lavapipe' }, { allocator: inCpp })).toThrow(/VK_ERROR_OUT_OF_HOST_MEMORY/);
+  const counts = bridge.faultCounts();
+  expect(counts).toEqual({ requests: failing.requests, refused: failing.failures });
+  expect(counts.refused).toBeGreaterThan(0);
+  expect(inCpp.stats().failures).toBe(counts.refused);
+  expect(inCpp.stats().liveCount).toBe(0);
+  bridge.failFrom(null);  // off again: counts start over, nothing refused
+  createInstance({ driver: 'lavapipe' }, { allocator: inCpp }).destroy();
+  expect(bridge.faultCounts()).toEqual({ requests: 0, refused: 0 });
+});
 
 test('holdLoadedLibrary takes a library only once it is loaded (how a sweep worker keeps the driver)', () => {
   expect(native.holdLoadedLibrary('/nonexistent/libvkalloc-none.so')).toBe(false);
