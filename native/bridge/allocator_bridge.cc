@@ -164,28 +164,34 @@ uint32_t AllocatorBridge::CurrentCommandSeq() const {
   return data_->OnJsThread() ? data_->currentCommandSeq : 0;
 }
 
+Block AllocatorBridge::Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs) const {
+  return Block{size,
+               static_cast<uint32_t>(alignment),
+               static_cast<uint8_t>(scope),
+               onJs ? Owner::Policy : Owner::Native,
+               CurrentCommand(),
+               CurrentCommandSeq()};
+}
+
+void* AllocatorBridge::RejectBadAlignment(CallKind kind, const Block& request, uintptr_t address, size_t alignment) {
+  registry_.CountBadAlignment();
+  registry_.CountFailure(kind, request);
+  if (validator_)
+    validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), address, request.size,
+                       "alignment " + std::to_string(alignment) + " is not a power of two");
+  return nullptr;
+}
+
 void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope, bool asReallocation) {
   if (!asReallocation) CountCall(CallKind::Allocate);
   const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
   const bool onJs = CanCallJs();
-  Block request{size,
-                static_cast<uint32_t>(alignment),
-                static_cast<uint8_t>(scope),
-                onJs ? Owner::Policy : Owner::Native,
-                CurrentCommand(),
-                CurrentCommandSeq()};
+  const Block request = Request(size, alignment, scope, onJs);
   if (validator_) {
     CheckContext(0, size);
     CheckScope(scope, 0, size);
   }
-  if (!IsPowerOfTwo(alignment)) {
-    registry_.CountBadAlignment();
-    registry_.CountFailure(kind, request);
-    if (validator_)
-      validator_->Report(Violation::BadAlignment, request.command, !data_->OnJsThread(), 0, size,
-                         "alignment " + std::to_string(alignment) + " is not a power of two");
-    return nullptr;
-  }
+  if (!IsPowerOfTwo(alignment)) return RejectBadAlignment(kind, request, 0, alignment);
   void* p = Refuse() ? nullptr : onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
   if (!p) {
     registry_.CountFailure(kind, request);
@@ -209,12 +215,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     return nullptr;
   }
   const bool onJs = CanCallJs();
-  Block next{size,
-             static_cast<uint32_t>(alignment),
-             static_cast<uint8_t>(scope),
-             onJs ? Owner::Policy : Owner::Native,
-             CurrentCommand(),
-             CurrentCommandSeq()};
+  const Block next = Request(size, alignment, scope, onJs);
   const uintptr_t from = reinterpret_cast<uintptr_t>(original);
   if (validator_) {
     CheckContext(from, size);
@@ -232,14 +233,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     }
     return nullptr;
   }
-  if (!IsPowerOfTwo(alignment)) {
-    registry_.CountBadAlignment();
-    registry_.CountFailure(CallKind::Reallocate, next);
-    if (validator_)
-      validator_->Report(Violation::BadAlignment, next.command, !data_->OnJsThread(), from, size,
-                         "alignment " + std::to_string(alignment) + " is not a power of two");
-    return nullptr;
-  }
+  if (!IsPowerOfTwo(alignment)) return RejectBadAlignment(CallKind::Reallocate, next, from, alignment);
   if (validator_ && old.alignment != alignment) {
     validator_->Report(Violation::ReallocAlignmentChange, next.command, !data_->OnJsThread(), from, size,
                        "reallocated with alignment " + std::to_string(alignment) + ", allocated with " +

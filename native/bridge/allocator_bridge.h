@@ -72,6 +72,10 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   void* OnReallocation(void* original, size_t size, size_t alignment, VkSystemAllocationScope scope);
   void OnFree(void* memory, bool asReallocation);
   void OnInternal(bool allocate, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope);
+  // The record of a block about to be handed out (or refused), for the current command.
+  Block Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs) const;
+  // An alignment that is not a power of two: counted, reported when checking; NULL.
+  void* RejectBadAlignment(CallKind kind, const Block& request, uintptr_t address, size_t alignment);
 
   // True when this callback may call the policy: JS thread, environment alive,
   // not already inside a policy call, and there is a JS policy.
