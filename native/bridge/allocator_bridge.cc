@@ -66,7 +66,12 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
 }
 
 AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<AllocatorBridge>(info), data_(AddonData::Get(info.Env())), env_(info.Env()) {
+    : Napi::ObjectWrap<AllocatorBridge>(info),
+      data_(AddonData::Get(info.Env())),
+      env_(info.Env()),
+      registry_(info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "native"
+                    ? BlockRegistry::Kind::Hashed
+                    : BlockRegistry::Kind::Ordered) {
   Napi::Env env = info.Env();
   TagAs<AllocatorBridge>(env, info.This().As<Napi::Object>());
   std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
@@ -80,6 +85,7 @@ AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
     std::fill(io_, io_ + io::kLength, 0.0);
     ioBuffer_ = MakeRef(env, buffer);
   }
+  registry_.SetOwnerThread(data_->jsThread);
   callbacks_.pUserData = this;
   callbacks_.pfnAllocation = &AllocatorBridge::Allocation;
   callbacks_.pfnReallocation = &AllocatorBridge::Reallocation;
@@ -149,28 +155,25 @@ void VKAPI_PTR AllocatorBridge::InternalFree(void* user, size_t size, VkInternal
 
 // ---- callback logic -------------------------------------------------------------
 
-bool AllocatorBridge::CanCallJs() const {
-  return dispatcher_ && data_->OnJsThread() && data_->jsCallable && data_->policyDepth == 0;
+bool AllocatorBridge::CanCallJs(bool jsThread) const {
+  return dispatcher_ && jsThread && data_->jsCallable && data_->policyDepth == 0;
 }
 
-const char* AllocatorBridge::CurrentCommand() const {
+const char* AllocatorBridge::CurrentCommand(bool jsThread) const {
   // A wait run off the JS thread (device.cc, fence.cc) names its own command; outside
   // vkalloc's commands, the one the vkalloc layer runs on this thread, if any (attach.cc).
-  if (!data_->OnJsThread()) return offThreadCommand ? offThreadCommand : LayerCommand();
+  if (!jsThread) return offThreadCommand ? offThreadCommand : LayerCommand();
   return data_->currentCommand ? data_->currentCommand : LayerCommand();
 }
 
-uint32_t AllocatorBridge::CurrentCommandSeq() const {
-  return data_->OnJsThread() ? data_->currentCommandSeq : 0;
-}
-
-Block AllocatorBridge::Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs) const {
+Block AllocatorBridge::Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs,
+                               bool jsThread) const {
   return Block{size,
                static_cast<uint32_t>(alignment),
                static_cast<uint8_t>(scope),
                onJs ? Owner::Policy : Owner::Native,
-               CurrentCommand(),
-               CurrentCommandSeq()};
+               CurrentCommand(jsThread),
+               jsThread ? data_->currentCommandSeq : 0};
 }
 
 void* AllocatorBridge::RejectBadAlignment(CallKind kind, const Block& request, uintptr_t address, size_t alignment) {
@@ -183,10 +186,11 @@ void* AllocatorBridge::RejectBadAlignment(CallKind kind, const Block& request, u
 }
 
 void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAllocationScope scope, bool asReallocation) {
-  if (!asReallocation) CountCall(CallKind::Allocate);
+  const bool jsThread = data_->OnJsThread();  // asked once: every check below needs it
+  if (!asReallocation) CountCall(CallKind::Allocate, jsThread);
   const CallKind kind = asReallocation ? CallKind::Reallocate : CallKind::Allocate;
-  const bool onJs = CanCallJs();
-  const Block request = Request(size, alignment, scope, onJs);
+  const bool onJs = CanCallJs(jsThread);
+  const Block request = Request(size, alignment, scope, onJs, jsThread);
   if (validator_) {
     CheckContext(0, size);
     CheckScope(scope, 0, size);
@@ -198,7 +202,7 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     return nullptr;
   }
   Extent live;
-  if (!registry_.Insert(p, request, &live)) {
+  if (!registry_.Insert(p, request, &live, jsThread)) {
     RejectOverlap(p, "allocate", kind, request, live);
     return nullptr;
   }
@@ -214,8 +218,9 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     OnFree(original, true);
     return nullptr;
   }
-  const bool onJs = CanCallJs();
-  const Block next = Request(size, alignment, scope, onJs);
+  const bool jsThread = data_->OnJsThread();
+  const bool onJs = CanCallJs(jsThread);
+  const Block next = Request(size, alignment, scope, onJs, jsThread);
   const uintptr_t from = reinterpret_cast<uintptr_t>(original);
   if (validator_) {
     CheckContext(from, size);
@@ -296,15 +301,16 @@ void AllocatorBridge::NoteMove(uintptr_t from, void* to) {
 }
 
 void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
-  if (!asReallocation) CountCall(CallKind::Free);
+  const bool jsThread = data_->OnJsThread();
+  if (!asReallocation) CountCall(CallKind::Free, jsThread);
   if (!memory) {  // freeing NULL is allowed and does nothing (but a trace shows the call)
-    if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand());
+    if (registry_.Tracing()) registry_.TraceNullFree(CurrentCommand(jsThread));
     return;
   }
   const uintptr_t address = reinterpret_cast<uintptr_t>(memory);
   if (validator_) CheckContext(address, 0);
   Block block;
-  if (!registry_.Remove(memory, CurrentCommand(), &block)) {
+  if (!registry_.Remove(memory, CurrentCommand(jsThread), &block, jsThread)) {
     // Never handed out, or already freed: leave it alone.
     registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
     if (validator_) {
@@ -315,7 +321,7 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
     return;
   }
   if (validator_) validator_->Freed(address);
-  ReleaseBlock(memory, block, CanCallJs());
+  ReleaseBlock(memory, block, CanCallJs(jsThread));
 }
 
 void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) {

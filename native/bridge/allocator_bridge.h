@@ -73,15 +73,17 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   void OnFree(void* memory, bool asReallocation);
   void OnInternal(bool allocate, size_t size, VkInternalAllocationType type, VkSystemAllocationScope scope);
   // The record of a block about to be handed out (or refused), for the current command.
-  Block Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs) const;
+  // `onJs`: the policy serves it; `jsThread`: the caller is the JS thread.
+  Block Request(size_t size, size_t alignment, VkSystemAllocationScope scope, bool onJs, bool jsThread) const;
   // An alignment that is not a power of two: counted, reported when checking; NULL.
   void* RejectBadAlignment(CallKind kind, const Block& request, uintptr_t address, size_t alignment);
 
   // True when this callback may call the policy: JS thread, environment alive,
   // not already inside a policy call, and there is a JS policy.
-  bool CanCallJs() const;
-  const char* CurrentCommand() const;
-  uint32_t CurrentCommandSeq() const;
+  bool CanCallJs() const { return CanCallJs(data_->OnJsThread()); }
+  bool CanCallJs(bool jsThread) const;
+  const char* CurrentCommand() const { return CurrentCommand(data_->OnJsThread()); }
+  const char* CurrentCommand(bool jsThread) const;
   // Runs the dispatcher for io_[kOp]; returns its result, or nullptr after recording a throw.
   napi_value Dispatch(io::Op op);
   void* PolicyAllocate(size_t size, size_t alignment, int scope);
@@ -141,12 +143,14 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
     std::string holdLibrary;
   } faults_;
 
+  // Hashed for NATIVE_POLICY (malloc's blocks cannot overlap), ordered for a JS policy.
   BlockRegistry registry_;
   // Calls made on the JS thread, counted here without an atomic (only that thread
   // writes them, and stats() reads them there); the registry counts the others.
   uint64_t jsCalls_[static_cast<int>(CallKind::Count)] = {};
-  void CountCall(CallKind kind) {
-    if (data_->OnJsThread())
+  void CountCall(CallKind kind) { CountCall(kind, data_->OnJsThread()); }
+  void CountCall(CallKind kind, bool jsThread) {
+    if (jsThread)
       jsCalls_[static_cast<int>(kind)]++;
     else
       registry_.CountCall(kind, true);

@@ -25,7 +25,7 @@ static inline std::thread::id Me() {
 }
 
 void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   failures_++;
   if (trace_) {
     trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Allocate, request.scope, kFailed,
@@ -34,7 +34,7 @@ void BlockRegistry::CountFailure(CallKind kind, const Block& request) {
 }
 
 void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char* command) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   unknown_++;
   if (trace_) {
     trace_->Record(kind == CallKind::Reallocate ? TraceKind::Reallocate : TraceKind::Free, 0, kFailed, 0, 0,
@@ -42,7 +42,7 @@ void BlockRegistry::CountUnknownPointer(CallKind kind, void* address, const char
   }
 }
 void BlockRegistry::CountBadAlignment() {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   badAlignments_++;
 }
 
@@ -64,6 +64,12 @@ CommandCounters& BlockRegistry::CommandLocked(const char* command) {
 // for the insert).
 bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next,
                                   Extent* conflict) {
+  *next = live_.end();
+  if (!ordered_) {  // malloc's blocks never overlap: only an address already live can be wrong
+    const Block* live = address != ignore ? table_.Find(address) : nullptr;
+    if (live && conflict) *conflict = Extent{address, live->size};
+    return live != nullptr;
+  }
   const uintptr_t end = address + std::max<size_t>(size, 1);
   auto after = live_.upper_bound(address);
   *next = after;
@@ -82,11 +88,18 @@ bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t igno
 }
 
 void BlockRegistry::AddLocked(Map::iterator hint, void* address, const Block& block) {
-  live_.emplace_hint(hint, reinterpret_cast<uintptr_t>(address), block);
+  if (ordered_)
+    live_.emplace_hint(hint, reinterpret_cast<uintptr_t>(address), block);
+  else
+    table_.Insert(reinterpret_cast<uintptr_t>(address), block);
+  CountAddedLocked(block);
+}
+
+void BlockRegistry::CountAddedLocked(const Block& block) {
   liveBytes_ += block.size;
   if (block.owner == Owner::Native) nativeLive_++;
   peakBytes_ = std::max(peakBytes_, liveBytes_);
-  peakCount_ = std::max<uint64_t>(peakCount_, live_.size());
+  peakCount_ = std::max<uint64_t>(peakCount_, LiveCountLocked());
   ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
   s.allocations++;
   s.bytesAllocated += block.size;
@@ -113,11 +126,18 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
   c.peakLiveBytes = std::max(c.peakLiveBytes, liveBytes_);
 }
 
-bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict) {
-  std::lock_guard<SpinLock> lock(mu_);
-  Map::iterator next;
-  if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
-  AddLocked(next, address, block);
+bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
+  BiasedLock::Guard lock(mu_, ownerThread && mu_.HasOwner());
+  if (ordered_) {
+    Map::iterator next;
+    if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
+    AddLocked(next, address, block);
+  } else if (const Block* live = table_.Insert(reinterpret_cast<uintptr_t>(address), block)) {
+    if (conflict) *conflict = Extent{reinterpret_cast<uintptr_t>(address), live->size};  // one probe, not two
+    return false;
+  } else {
+    CountAddedLocked(block);
+  }
   if (trace_) {
     trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
                    reinterpret_cast<uintptr_t>(address), 0, block.command, Me());
@@ -125,12 +145,39 @@ bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict) 
   return true;
 }
 
-bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
-  std::lock_guard<SpinLock> lock(mu_);
-  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
+bool BlockRegistry::FindLocked(uintptr_t address, Block* out) {
+  if (!ordered_) {
+    const Block* b = table_.Find(address);
+    if (b) *out = *b;
+    return b != nullptr;
+  }
+  auto it = live_.find(address);
+  if (it == live_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+bool BlockRegistry::EraseLocked(uintptr_t address, Block* removed) {
+  if (!ordered_) return table_.Erase(address, removed);
+  auto it = live_.find(address);
   if (it == live_.end()) return false;
   *removed = it->second;
   live_.erase(it);
+  return true;
+}
+
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::SortedLocked() const {
+  if (ordered_) return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
+  std::vector<std::pair<uintptr_t, Block>> out;
+  out.reserve(table_.size());
+  table_.ForEach([&](uintptr_t address, const Block& b) { out.emplace_back(address, b); });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+bool BlockRegistry::Remove(void* address, const char* command, Block* removed, bool ownerThread) {
+  BiasedLock::Guard lock(mu_, ownerThread && mu_.HasOwner());
+  if (!EraseLocked(reinterpret_cast<uintptr_t>(address), removed)) return false;
   SubLocked(*removed, command);
   if (trace_) {
     trace_->Record(TraceKind::Free, removed->scope, 0, static_cast<double>(removed->size), removed->alignment,
@@ -140,26 +187,21 @@ bool BlockRegistry::Remove(void* address, const char* command, Block* removed) {
 }
 
 bool BlockRegistry::Find(void* address, Block* out) {
-  std::lock_guard<SpinLock> lock(mu_);
-  auto it = live_.find(reinterpret_cast<uintptr_t>(address));
-  if (it == live_.end()) return false;
-  *out = it->second;
-  return true;
+  std::lock_guard<BiasedLock> lock(mu_);
+  return FindLocked(reinterpret_cast<uintptr_t>(address), out);
 }
 
 bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check check, Extent* conflict) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   const uintptr_t ignore = check == Check::AllButFrom ? reinterpret_cast<uintptr_t>(from) : 0;
   Map::iterator next;
   if (OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, &next, conflict) && check != Check::None) {
     return false;
   }
   // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
-  auto it = live_.find(reinterpret_cast<uintptr_t>(from));
-  if (it != live_.end()) {
-    Block old = it->second;
-    if (next == it) ++next;  // (the hint must stay valid)
-    live_.erase(it);
+  if (ordered_ && next != live_.end() && next->first == reinterpret_cast<uintptr_t>(from)) ++next;  // (stays valid)
+  Block old;
+  if (EraseLocked(reinterpret_cast<uintptr_t>(from), &old)) {
     SubLocked(old, block.command);
     scopes_[ScopeIndex(old.scope)].frees--;
     CommandLocked(block.command).frees--;
@@ -179,7 +221,7 @@ bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check chec
 }
 
 void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* command) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   ScopeCounters& s = scopes_[ScopeIndex(static_cast<uint8_t>(scope))];
   if (allocate)
     s.internalBytes += size;
@@ -192,42 +234,42 @@ void BlockRegistry::Internal(bool allocate, size_t size, int scope, const char* 
 }
 
 void BlockRegistry::StartTrace(const TraceOptions& options, std::thread::id jsThread) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   trace_ = std::make_unique<TraceRecorder>(options, jsThread);
   tracing_.store(true, std::memory_order_relaxed);
 }
 
 std::unique_ptr<TraceRecorder> BlockRegistry::StopTrace() {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   tracing_.store(false, std::memory_order_relaxed);
   return std::move(trace_);
 }
 
 void BlockRegistry::TraceCommandBegin(const char* command, uint64_t object, const std::string* callSite) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   if (trace_) trace_->BeginCommand(command, object, callSite);
 }
 
 void BlockRegistry::TraceCommandEnd(const char* command, int32_t result, uint64_t object, const char* type,
                                     uint64_t parent) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   if (trace_) trace_->EndCommand(command, result, object, type, parent);
 }
 
 void BlockRegistry::TraceNullFree(const char* command) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   if (trace_) trace_->Record(TraceKind::Free, 0, 0, 0, 0, 0, 0, command, Me());
 }
 
 void BlockRegistry::TraceObjectCreated(uint64_t object, const char* type, uint64_t parent) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   if (trace_) trace_->ObjectCreated(object, type, parent);
 }
 
 RegistrySnapshot BlockRegistry::Snapshot() {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   RegistrySnapshot snap{};
-  snap.liveCount = live_.size();
+  snap.liveCount = LiveCountLocked();
   snap.liveBytes = liveBytes_;
   snap.peakCount = peakCount_;
   snap.peakBytes = peakBytes_;
@@ -245,24 +287,30 @@ RegistrySnapshot BlockRegistry::Snapshot() {
 }
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
-  std::lock_guard<SpinLock> lock(mu_);
-  return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
+  std::lock_guard<BiasedLock> lock(mu_);
+  return SortedLocked();
 }
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t commandSeq, int scope) {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   std::vector<std::pair<uintptr_t, Block>> out;
   if (commandSeq == 0) return out;
-  for (const auto& entry : live_) {
-    if (entry.second.commandSeq == commandSeq && (scope < 0 || entry.second.scope == scope)) out.push_back(entry);
+  auto visit = [&](uintptr_t address, const Block& b) {
+    if (b.commandSeq == commandSeq && (scope < 0 || b.scope == scope)) out.emplace_back(address, b);
+  };
+  if (ordered_) {
+    for (const auto& entry : live_) visit(entry.first, entry.second);
+  } else {
+    table_.ForEach(visit);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
   return out;
 }
 
 void BlockRegistry::ResetCounters() {
-  std::lock_guard<SpinLock> lock(mu_);
+  std::lock_guard<BiasedLock> lock(mu_);
   peakBytes_ = liveBytes_;
-  peakCount_ = live_.size();
+  peakCount_ = LiveCountLocked();
   for (ScopeCounters& s : scopes_) s.peakBytes = s.liveBytes;
   commands_.clear();
 }

@@ -1,8 +1,11 @@
 // The bridge's own record of live blocks (address -> size, alignment, scope, owner),
 // independent of the policy: exact live/peak statistics, the old size for
-// reallocation, detection of pointers the allocator never handed out, and of a new
-// block overlapping a live one (kept in address order, so the lookup an insert makes
-// anyway finds its neighbours). Thread-safe: driver threads call back outside any command.
+// reallocation, detection of pointers the allocator never handed out, and, where the
+// memory comes from a policy, of a new block overlapping a live one (Kind::Ordered:
+// kept in address order, so the lookup an insert makes anyway finds its neighbours).
+// Where every block comes from malloc (Kind::Hashed: the C++ allocator, the layer) no
+// block can overlap another, and a hash table is cheaper. Thread-safe: driver threads
+// call back outside any command.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -14,6 +17,8 @@
 #include <map>
 #include <new>
 #include <vector>
+#include "core/biased_lock.h"
+#include "core/block_table.h"
 #include "core/trace_recorder.h"
 
 namespace vkalloc {
@@ -110,37 +115,16 @@ class NodePool {
   Slots* slots_;
 };
 
-// The registry's lock: callbacks hold it for a few hundred cycles and rarely meet
-// (a driver's queue thread against the JS thread), so a spin on one atomic exchange,
-// released by a plain store, costs half what a mutex does; a waiter that spins long
-// yields, for the holder may have been preempted.
-class SpinLock {
- public:
-  void lock() {
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      for (int i = 0; locked_.load(std::memory_order_relaxed); i++) {
-        if (i < 100)
-          Pause();
-        else
-          std::this_thread::yield();
-      }
-    }
-  }
-  void unlock() { locked_.store(false, std::memory_order_release); }
-
- private:
-  static void Pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  std::atomic<bool> locked_{false};
-};
-
 // Every method is safe from any thread. When a trace is running, each change is
 // also recorded there, under the same lock.
 class BlockRegistry {
  public:
+  enum class Kind { Ordered, Hashed };
+  explicit BlockRegistry(Kind kind = Kind::Ordered) : ordered_(kind == Kind::Ordered) {}
+  // The thread that makes most calls (the JS thread) locks without atomics; once,
+  // before any other thread calls (biased_lock.h).
+  void SetOwnerThread(std::thread::id thread) { mu_.SetOwner(thread); }
+
   void CountCall(CallKind kind, bool offThread);
   // A callback that returned NULL; `request` says what was asked.
   void CountFailure(CallKind kind, const Block& request);
@@ -148,10 +132,19 @@ class BlockRegistry {
   void CountBadAlignment();
   // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
   // False (and nothing recorded) when [address, address + size) overlaps a live
-  // block; `*conflict` is then that block (a size-0 block still owns one byte).
-  bool Insert(void* address, const Block& block, Extent* conflict);
+  // block (Hashed: when `address` is live); `*conflict` is then that block (a size-0
+  // block still owns one byte).
+  bool Insert(void* address, const Block& block, Extent* conflict) {
+    return Insert(address, block, conflict, mu_.IsOwner());
+  }
   // Removes a block; false when the address is not live (never handed out, or freed).
-  bool Remove(void* address, const char* command, Block* removed);
+  bool Remove(void* address, const char* command, Block* removed) {
+    return Remove(address, command, removed, mu_.IsOwner());
+  }
+  // The same, for a caller that knows whether it is the owner thread (true only when
+  // it is: one thread check per callback rather than two per lock).
+  bool Insert(void* address, const Block& block, Extent* conflict, bool ownerThread);
+  bool Remove(void* address, const char* command, Block* removed, bool ownerThread);
   bool Find(void* address, Block* out);
   // A reallocation that moved or resized `from` into `to` (which may equal `from`).
   // False (and nothing changed) when the new block overlaps a live block `check` covers:
@@ -181,13 +174,22 @@ class BlockRegistry {
   using Map = std::map<uintptr_t, Block, std::less<uintptr_t>, NodePool<std::pair<const uintptr_t, Block>>>;
   // True when [address, address + size) overlaps a live block other than `ignore`.
   bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next, Extent* conflict);
+  // Adds a block whose address no live block has (Ordered: `hint` from OverlapLocked).
   void AddLocked(Map::iterator hint, void* address, const Block& block);
+  void CountAddedLocked(const Block& block);
+  bool FindLocked(uintptr_t address, Block* out);
+  bool EraseLocked(uintptr_t address, Block* removed);
+  size_t LiveCountLocked() const { return ordered_ ? live_.size() : table_.size(); }
+  // Every live block, in address order.
+  std::vector<std::pair<uintptr_t, Block>> SortedLocked() const;
   void SubLocked(const Block& block, const char* command);
   CommandCounters& CommandLocked(const char* command);
 
-  SpinLock mu_;
-  NodeSlots nodes_;  // (declared before live_, so that it outlives it)
-  Map live_{std::less<uintptr_t>(), Map::allocator_type(&nodes_)};
+  const bool ordered_;
+  BiasedLock mu_;
+  NodeSlots nodes_;                                                 // (declared before live_, so that it outlives it)
+  Map live_{std::less<uintptr_t>(), Map::allocator_type(&nodes_)};  // Ordered
+  BlockTable<Block> table_;                                         // Hashed
   uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
   // Counted without the lock (one atomic add, not a second lock per callback).
   std::atomic<uint64_t> calls_[static_cast<int>(CallKind::Count)] = {};

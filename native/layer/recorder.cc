@@ -60,8 +60,8 @@ struct Source {
 };
 
 struct Global {
-  std::mutex mu;  // registry + stream order, tables below
-  vkalloc::BlockRegistry registry;
+  std::mutex mu;                                                          // registry + stream order, tables below
+  vkalloc::BlockRegistry registry{vkalloc::BlockRegistry::Kind::Hashed};  // not policing: exact lookups only
   vkalloc::Validator validator;
   StreamWriter stream;
   std::string pattern;  // VKALLOC_TRACE_FILE

@@ -2,6 +2,7 @@
 // API): it calls an AllocatorBridge's installed VkAllocationCallbacks exactly as a
 // driver would, from the JS thread or from a thread of its own, including calls no
 // well-behaved driver makes (NULL original, size 0, unknown pointers, odd alignments).
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -112,6 +113,40 @@ Napi::Value OffThread(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// contend(bridge, pairs) -> undefined
+// Inside one command, the JS thread and a thread of its own each make `pairs`
+// allocations at the same time, keeping up to 32 live and freeing the oldest, as a
+// driver's queue thread may while the JS thread creates objects: the registry's lock
+// (biased towards the JS thread, core/biased_lock.h) must keep both sides' records whole.
+Napi::Value Contend(const Napi::CallbackInfo& info) {
+  const VkAllocationCallbacks* cb = CallbacksArg(info);
+  const uint32_t pairs = info[1].As<Napi::Number>().Uint32Value();
+  auto run = [cb, pairs] {
+    std::vector<void*> held;
+    for (uint32_t i = 0; i < pairs; i++) {
+      const size_t size = 16 + (i % 64) * 8;
+      void* p = cb->pfnAllocation(cb->pUserData, size, 16, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+      if (p) std::memset(p, 0x5A, size);
+      held.push_back(p);
+      if (held.size() > 32) {
+        cb->pfnFree(cb->pUserData, held.front());
+        held.erase(held.begin());
+      }
+    }
+    for (void* p : held) cb->pfnFree(cb->pUserData, p);
+  };
+  CommandScope scope(info.Env(), "contend");
+  std::atomic<bool> go{false};
+  std::thread other([&] {
+    while (!go.load()) std::this_thread::yield();
+    run();
+  });
+  go = true;
+  run();
+  other.join();
+  return info.Env().Undefined();
+}
+
 // read(address, length) -> Buffer (a copy); write(address, bytes)
 Napi::Value Read(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(info.Env(), static_cast<uint8_t*>(Address(info[0])), Size(info[1]));
@@ -191,6 +226,7 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("read", Napi::Function::New<Read>(env, "read"));
   o.Set("write", Napi::Function::New<Write>(env, "write"));
   o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
+  o.Set("contend", Napi::Function::New<Contend>(env, "contend"));
   o.Set("failedWait", Napi::Function::New<FailedWait>(env, "failedWait"));
   return o;
 }

@@ -274,3 +274,27 @@ describe('NATIVE_POLICY', () => {
     expect(allocator.stats()).toMatchObject({ liveCount: 0, nativeLiveCount: 0, calls: { allocate: 1, reallocate: 1, free: 1 } });
   });
 });
+
+// The registry's lock lets the JS thread in without atomics (native/core/biased_lock.h);
+// a driver thread calling back at the same moment must still be kept out. Broken, the
+// two sides corrupt the live-block table: lost or unknown blocks, wrong counts, a crash.
+describe('a driver thread and the JS thread calling back at once', () => {
+  test.each([
+    ['NATIVE_POLICY (hashed registry)', () => new HostAllocator(NATIVE_POLICY)],
+    ['AlignedHeaderPolicy (ordered registry)', () => new HostAllocator()],
+  ])('%s: every call recorded exactly', (_name, make) => {
+    const allocator = make();
+    const pairs = 20000;
+    for (let round = 0; round < 3; round++) {
+      allocator.resetCounters();
+      driver.contend(bridgeOf(allocator), pairs);
+      const stats = allocator.stats();
+      expect(stats).toMatchObject({ liveCount: 0, liveBytes: 0, unknownPointers: 0, failures: 0 });
+      expect(stats.calls.allocate).toBe(2 * pairs * (round + 1));
+      expect(stats.calls.free).toBe(2 * pairs * (round + 1));
+      expect(stats.offThreadCalls.allocate).toBe(pairs * (round + 1));
+      expect(stats.commands.find((c) => c.command === 'contend')).toMatchObject({ allocations: pairs, frees: pairs });
+      expect(stats.commands.find((c) => c.command === 'none')).toMatchObject({ allocations: pairs, frees: pairs });
+    }
+  });
+});
