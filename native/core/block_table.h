@@ -19,7 +19,6 @@ class BlockTable {
     Value value;
   };
 
-
   size_t size() const { return size_; }
 
   Value* Find(uintptr_t key) {
@@ -83,9 +82,7 @@ class BlockTable {
 
   size_t mask() const { return mask_; }  // (kept: slots_.size() would divide by sizeof(Slot))
   // Blocks are at least 8-aligned: drop the low bits, then spread with a multiply.
-  size_t Home(uintptr_t key) const {
-    return static_cast<size_t>(((key >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - bits_));
-  }
+  size_t Home(uintptr_t key) const { return static_cast<size_t>(((key >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - bits_)); }
 
   void Grow() {
     std::vector<Slot> old(slots_.empty() ? kInitial : slots_.size() * 2);
@@ -100,8 +97,8 @@ class BlockTable {
 
   std::vector<Slot> slots_;
   size_t size_ = 0;
-  int bits_ = 0;      // log2 of the slot count; no slots until the first insert
-  size_t mask_ = 0;   // slot count - 1 (Grow() runs first: 2 * 1 > 0 + 1)
+  int bits_ = 0;     // log2 of the slot count; no slots until the first insert
+  size_t mask_ = 0;  // slot count - 1 (Grow() runs first: 2 * 1 > 0 + 1)
 };
 
 }  // namespace vkalloc

@@ -4,8 +4,44 @@
 #include <x86intrin.h>
 #endif
 #include <cmath>
+#include <cstdint>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 namespace vkalloc {
+
+namespace {
+
+// Maps in the pages of [from, to) ahead of use. A fresh buffer otherwise takes a page
+// fault per 4 KiB (73 events) inside the callbacks being traced: on this VM ~25 ns
+// per event, as much as the rest of recording it. MADV_POPULATE_WRITE (Linux 5.14)
+// maps them in one call; a VM that shadows the guest's page tables still traps at the
+// first write to each page, so each page is written too (at trace start or growth,
+// not in the middle of a command's callbacks).
+void Prefault(void* from, void* to) {
+#if defined(__linux__)
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(from) + page - 1) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(to) & ~(page - 1);
+  if (end <= begin) return;
+#if defined(MADV_POPULATE_WRITE)
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#endif
+  // Spare capacity of a vector of trivial events: bytes no event owns yet.
+  for (uintptr_t p = begin; p < end; p += page) *reinterpret_cast<volatile char*>(p) = 0;
+#else
+  (void)from;
+  (void)to;
+#endif
+}
+
+void PrefaultSpare(std::vector<TraceEvent>& events) {
+  Prefault(events.data() + events.size(), events.data() + events.capacity());
+}
+
+}  // namespace
 
 const char* const kBeforeTrace = "(before the trace)";
 
@@ -20,6 +56,7 @@ uint64_t TraceRecorder::Ticks() {
 TraceRecorder::TraceRecorder(const TraceOptions& options, std::thread::id jsThread)
     : options_(options), start_(std::chrono::steady_clock::now()), startTicks_(Ticks()) {
   events_.reserve(options_.capacity);
+  PrefaultSpare(events_);
   commands_.push_back(kNoCommand);
   threads_.push_back(jsThread);
   objects_.push_back(TraceObjectRecord{"", kNoCommand, 0, -1, 0});
@@ -33,10 +70,10 @@ TraceEvent* TraceRecorder::Next() {
       return nullptr;
     }
     events_.reserve(std::min(options_.maxEvents, events_.capacity() * 2));
+    PrefaultSpare(events_);
   }
-  events_.emplace_back();
+  events_.emplace_back();  // (zeroed)
   TraceEvent* e = &events_.back();
-  *e = TraceEvent{};
   e->seq = seq_++;
   e->time = static_cast<double>(Ticks() - startTicks_);
   return e;
@@ -51,10 +88,12 @@ void TraceRecorder::Finish() {
 }
 
 uint16_t TraceRecorder::CommandIndex(const char* command) {
-  for (size_t i = 0; i < commands_.size(); i++)
-    if (commands_[i] == command) return static_cast<uint16_t>(i);
+  if (commands_[lastCommand_] == command) return lastCommand_;  // most events repeat the last one
+  for (size_t i = 0; i < commands_.size(); i++) {
+    if (commands_[i] == command) return lastCommand_ = static_cast<uint16_t>(i);
+  }
   commands_.push_back(command);
-  return static_cast<uint16_t>(commands_.size() - 1);
+  return lastCommand_ = static_cast<uint16_t>(commands_.size() - 1);
 }
 
 uint8_t TraceRecorder::ThreadIndex(std::thread::id thread) {

@@ -94,6 +94,7 @@ class TraceRecorder {
   uint64_t dropped_ = 0;
   uint32_t seq_ = 0;
   std::vector<const char*> commands_;       // [0] = "none"; few: a linear scan by pointer
+  uint16_t lastCommand_ = 0;                // where the last one was found
   std::vector<std::thread::id> threads_;    // [0] = the JS thread
   std::vector<TraceObjectRecord> objects_;  // [0] = placeholder
   std::unordered_map<uint64_t, uint32_t> objectIndex_;
