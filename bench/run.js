@@ -95,19 +95,26 @@ function timeMs(fn) {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 const DEVICE_BATCH = quick ? 3 : 10;
+// A lavapipe instance takes ~3 ms: one per sample is at the mercy of a single
+// preemption, so each sample is a batch, timed as its mean.
+const INSTANCE_BATCH = quick ? 2 : 5;
 
 /** vkCreateInstance, vkCreateDevice, and device cycles with one allocator for instance and device, on one driver. */
 function commandMeasures(driver, withDevice) {
   // One allocator per variant, kept across rounds, as an application keeps its allocator.
   const allocators = { 'NULL allocator': null, 'TypeScript policy': new v.HostAllocator(), 'C++ policy': new v.HostAllocator(v.NATIVE_POLICY) };
   const instance = interleaveSamples(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
-    timeMs(() => v.createInstance({ driver }, { allocator }).destroy())])), ROUNDS);
+    timeMs(() => {
+      for (let i = 0; i < INSTANCE_BATCH; i++) v.createInstance({ driver }, { allocator }).destroy();
+    }) / INSTANCE_BATCH])), ROUNDS);
   let device = null;
   if (withDevice) {
     const hostInstance = v.createInstance({ driver });
     const gpu = hostInstance.physicalDevices()[0];
     device = interleaveSamples(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
-      timeMs(() => gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy())])), ROUNDS);
+      timeMs(() => {
+        for (let i = 0; i < INSTANCE_BATCH; i++) gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy();
+      }) / INSTANCE_BATCH])), ROUNDS);
     hostInstance.destroy();
   }
   // As users do (README): one allocator for the instance and its devices, so that what

@@ -475,8 +475,11 @@ export declare const __testDriver: {
   duringCommand(bridge: AllocatorBridge, frees: number[]): void;
   read(address: number, length: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
-  /** The JS thread and a thread of its own each make `pairs` allocations at once, inside one command. */
-  contend(bridge: AllocatorBridge, pairs: number): void;
+  /**
+   * The JS thread and a thread of its own each make `pairs` allocations at once, inside
+   * one command; whether the registry's lock is still biased towards the JS thread after.
+   */
+  contend(bridge: AllocatorBridge, pairs: number): boolean;
   /** A driver's allocation loop, timed in ns (see native/test/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
   /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */

@@ -45,18 +45,32 @@ void BiasedLock::SetOwner(std::thread::id owner) {
   hasOwner_ = true;
 }
 
+// The bias is gone: the owner acknowledges it (from then on it never takes the
+// plain path again, so others need not watch its flag) and queues with the others.
+void BiasedLock::LockOwnerShared() {
+  ownerAck_.store(true, std::memory_order_release);
+  others_.lock();
+  ownerShared_ = true;
+}
+
 void BiasedLock::LockOther() {
   others_.lock();
-  if (!hasOwner_) return;
+  otherFlagged_ = false;
+  // No owner, or one that queues on others_ now: holding others_ is enough.
+  if (!hasOwner_ || ownerAck_.load(std::memory_order_acquire)) return;
+  otherFlagged_ = true;
   otherIn_.store(true, std::memory_order_relaxed);
   // Either barrier orders our flag before our read of the owner's: membarrier also
   // stands in for the fence the owner skips.
   if (!heavyBarrier_ || !HeavyBarrier()) std::atomic_thread_fence(std::memory_order_seq_cst);
   for (int i = 0; ownerIn_.load(std::memory_order_acquire); i++) SpinLock::Wait(i);
+  // Holding the lock with our flag up: the owner is out, and will read this before
+  // it tries the plain path again.
+  if (++slowLocks_ == kRevokeAfter) biased_.store(false, std::memory_order_relaxed);
 }
 
 void BiasedLock::UnlockOther() {
-  if (hasOwner_) otherIn_.store(false, std::memory_order_release);
+  if (otherFlagged_) otherIn_.store(false, std::memory_order_release);
   others_.unlock();
 }
 

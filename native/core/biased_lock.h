@@ -10,6 +10,9 @@
 // reading the owner's flag. Threads other than the owner queue on a spin lock among
 // themselves. Where membarrier is not available (old kernels, seccomp) the owner uses a
 // real fence. With no owner set (the layer: no thread is special), it is a spin lock.
+// A driver that calls back from its own threads often (the spec says it should not)
+// would pay a system call each time: after kRevokeAfter such locks the bias is
+// dropped for good, and the owner queues on the spin lock like everyone else.
 #pragma once
 #include <atomic>
 #include <thread>
@@ -58,11 +61,16 @@ class BiasedLock {
       LockOther();
   }
   void Unlock(bool owner) {
-    if (owner)
-      ownerIn_.store(false, std::memory_order_release);
-    else
+    if (!owner)
       UnlockOther();
+    else if (ownerShared_)
+      others_.unlock();
+    else
+      ownerIn_.store(false, std::memory_order_release);
   }
+  // Whether the owner still skips atomics (for tests and the benchmark).
+  bool Biased() const { return hasOwner_ && biased_.load(std::memory_order_relaxed); }
+  static constexpr unsigned kRevokeAfter = 1024;
   class Guard {
    public:
     Guard(BiasedLock& lock, bool owner) : lock_(lock), owner_(owner) { lock_.Lock(owner_); }
@@ -78,13 +86,15 @@ class BiasedLock {
  private:
   void LockOwner() {
     for (;;) {
+      if (!biased_.load(std::memory_order_relaxed)) return LockOwnerShared();
       ownerIn_.store(true, std::memory_order_relaxed);
       LightBarrier();
       if (!otherIn_.load(std::memory_order_acquire)) return;
       ownerIn_.store(false, std::memory_order_release);  // back off while the other one goes
-      for (int i = 0; otherIn_.load(std::memory_order_relaxed); i++) SpinLock::Wait(i);
+      for (int i = 0; otherIn_.load(std::memory_order_acquire); i++) SpinLock::Wait(i);
     }
   }
+  void LockOwnerShared();
   void LockOther();
   void UnlockOther();
   void LightBarrier() const {
@@ -100,6 +110,11 @@ class BiasedLock {
   std::atomic<bool> ownerIn_{false};
   std::atomic<bool> otherIn_{false};
   SpinLock others_;
+  std::atomic<bool> biased_{true};     // false once revoked (by a thread other than the owner)
+  std::atomic<bool> ownerAck_{false};  // the owner has seen the revocation: others skip Dekker's part
+  bool ownerShared_ = false;           // the owner holds others_ (owner thread only)
+  bool otherFlagged_ = false;          // the other thread holding the lock raised otherIn_
+  unsigned slowLocks_ = 0;             // locks by other threads while biased (under others_)
 };
 
 }  // namespace vkalloc

@@ -124,6 +124,8 @@ class BlockRegistry {
   // The thread that makes most calls (the JS thread) locks without atomics; once,
   // before any other thread calls (biased_lock.h).
   void SetOwnerThread(std::thread::id thread) { mu_.SetOwner(thread); }
+  // Whether the owner thread still locks without atomics (a test's question).
+  bool LockBiased() const { return mu_.Biased(); }
 
   void CountCall(CallKind kind, bool offThread);
   // A callback that returned NULL; `request` says what was asked.

@@ -113,13 +113,14 @@ Napi::Value OffThread(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// contend(bridge, pairs) -> undefined
+// contend(bridge, pairs) -> whether the registry's lock is still biased afterwards
 // Inside one command, the JS thread and a thread of its own each make `pairs`
 // allocations at the same time, keeping up to 32 live and freeing the oldest, as a
 // driver's queue thread may while the JS thread creates objects: the registry's lock
 // (biased towards the JS thread, core/biased_lock.h) must keep both sides' records whole.
 Napi::Value Contend(const Napi::CallbackInfo& info) {
-  const VkAllocationCallbacks* cb = CallbacksArg(info);
+  AllocatorBridge* bridge = UnwrapAs<AllocatorBridge>(info[0]);
+  const VkAllocationCallbacks* cb = bridge->Callbacks();
   const uint32_t pairs = info[1].As<Napi::Number>().Uint32Value();
   auto run = [cb, pairs] {
     std::vector<void*> held;
@@ -144,7 +145,7 @@ Napi::Value Contend(const Napi::CallbackInfo& info) {
   go = true;
   run();
   other.join();
-  return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), bridge->Registry().LockBiased());
 }
 
 // read(address, length) -> Buffer (a copy); write(address, bytes)
