@@ -245,16 +245,19 @@ export function writeTraceFile(data: TraceData, path: string): void {
 }
 
 export function readTraceFile(path: string): TraceData {
-  const fast = reading(path, () => {
+  // The fast reader, else the file's bytes whole, from the one open: a FIFO opened twice
+  // would lose what its writer wrote.
+  const read = reading(path, () => {
     const fd = fs.openSync(path, 'r');
     try {
-      return decodeFast(fd, path);
+      // A pipe (/dev/stdin, a FIFO) cannot be read at positions: it is read whole.
+      return (fs.fstatSync(fd).isFile() ? decodeFast(fd, path) : null) ?? fs.readFileSync(fd);
     } finally {
       fs.closeSync(fd);
     }
   });
-  if (fast) return fast;
-  const text = reading(path, () => fs.readFileSync(path)).toString('utf8');
+  if (!Buffer.isBuffer(read)) return read;
+  const text = read.toString('utf8');
   // A trace streamed by the vkalloc layer (lib/trace/stream-format.ts) converts to the same TraceData.
   if (isStreamText(text)) return parseStream(text, path).data;
   let value: unknown;

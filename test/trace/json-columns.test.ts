@@ -2,6 +2,7 @@
 // through windows of every small size, so that each number, space and bracket falls on a
 // window's edge somewhere, the columns come out as JSON.parse reads them, or the reader
 // gives up (and the file is read the slow way); it never reads a wrong value.
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -138,6 +139,22 @@ describe('loadTrace of a file larger than its window', () => {
       } finally {
         parse.mockRestore();
       }
+    }
+  });
+});
+
+describe('loadTrace of what cannot be read at positions', () => {
+  test('a FIFO: read whole, through its one open', () => {
+    const value = encodeTrace(sampleAppTrace().data);
+    const file = path.join(tmp, 'piped.json');
+    const fifo = path.join(tmp, 'trace.fifo');
+    fs.writeFileSync(file, JSON.stringify(value));
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', file, fifo], { stdio: 'ignore' });
+    try {
+      expect(loadTrace(fifo).data).toEqual(decodeTrace(value, fifo));
+    } finally {
+      writer.kill();
     }
   });
 });
