@@ -5,17 +5,21 @@
 //   node bench/trace-export.js export FILE OUT [chrome|perfetto]
 //                                               loads FILE, writes its Chrome JSON (the default)
 //                                               or its Perfetto protobuf trace to OUT
-// Prints one line of JSON: bytes written, milliseconds, and the process's peak RSS (VmHWM).
+// Prints one line of JSON: bytes written, milliseconds, the process's peak RSS (VmHWM), and
+// its RSS before the work began, modules loaded (baselineRss: Node and vkalloc alone, which
+// no export can go below; peakRss - baselineRss is what the work itself took).
 'use strict';
 const fs = require('fs');
 const v = require('../dist/index.js');
 
-function peakRss() {
-  const m = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+/** A field of /proc/self/status in bytes: VmHWM (peak RSS) or VmRSS (RSS now). */
+function status(field) {
+  const m = new RegExp(`${field}:\\s*(\\d+) kB`).exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
 const [mode, file, arg, format = 'chrome'] = process.argv.slice(2);
+const baselineRss = status('VmRSS');
 const t0 = process.hrtime.bigint();
 if (mode === 'record') {
   const allocator = new v.HostAllocator();
@@ -35,4 +39,4 @@ if (mode === 'record') {
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const out = mode === 'record' ? file : arg;
-console.log(JSON.stringify({ bytes: fs.statSync(out).size, ms, peakRss: peakRss() }));
+console.log(JSON.stringify({ bytes: fs.statSync(out).size, ms, peakRss: status('VmHWM'), baselineRss }));

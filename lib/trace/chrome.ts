@@ -212,8 +212,8 @@ export function writeChromeTrace(trace: Trace, path: string): void {
     const threads = new Set<number>();
     const hex = (a: number) => `"0x${a.toString(16)}"`;
     const order = seqOrderOf(trace);
-    for (let n = 0; n < order.length; n++) {
-      const i = order[n];
+    for (let n = 0; n < d.count; n++) {
+      const i = order ? order[n] : n;
       const kind = d.kind[i];
       if (kind === KIND_COMMAND_BEGIN || kind === KIND_COMMAND_END) continue;
       const thread = d.thread[i];
@@ -284,13 +284,16 @@ function usText(ns: number): string {
   return `${whole}.${String(frac).padStart(digits, '0')}`;
 }
 
-/** Event indices in seq order (as Trace.events() visits them). */
-export function seqOrderOf(trace: Trace): ArrayLike<number> {
+/**
+ * Event indices in seq order (as Trace.events() visits them); null when that is the
+ * columns' own order (the recorder's), which then needs no array of its own.
+ */
+export function seqOrderOf(trace: Trace): Uint32Array | null {
   const d = trace.data;
+  let i = 1;
+  while (i < d.count && d.seq[i] >= d.seq[i - 1]) i++;
+  if (i >= d.count) return null;
   const order = new Uint32Array(d.count);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  for (let i = 1; i < d.count; i++) {
-    if (d.seq[i] < d.seq[i - 1]) return order.sort((a, b) => d.seq[a] - d.seq[b]);
-  }
-  return order;
+  for (let j = 0; j < order.length; j++) order[j] = j;
+  return order.sort((a, b) => d.seq[a] - d.seq[b]);
 }

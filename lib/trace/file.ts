@@ -19,34 +19,40 @@
 // than guess; a new version number means a change an old reader would misread.
 //
 // readTraceFile takes the columns straight from the file's bytes into typed arrays
-// (lib/trace/json-columns.ts) and JSON.parses only the rest; a file that reader does not
-// fully understand goes through JSON.parse and decodeTrace, whose errors say what is wrong.
+// (lib/trace/json-columns.ts), reading the file a piece at a time, and JSON.parses only
+// the rest; a file that reader does not fully understand is read whole and goes through
+// JSON.parse and decodeTrace, whose errors say what is wrong.
 import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_KINDS, TRACE_FORMAT, TRACE_VERSION, TraceData, TraceObject } from './format';
 import { describe } from '../util/is';
 import { isStreamText, parseStream } from './stream-format';
-import { readColumns, topLevelMembers } from './json-columns';
+import { findMember, readColumns } from './json-columns';
+import { FileWindow, readRest } from './file-window';
 
 type ColumnName = 'seq' | 'time' | 'kind' | 'scope' | 'flags' | 'size' | 'alignment' | 'address' | 'oldAddress' |
   'command' | 'thread' | 'object';
 type ColumnArray = Float64Array | Uint8Array | Uint16Array | Uint32Array;
+interface ColumnType {
+  new (length: number): ColumnArray;
+  new (values: ArrayLike<number>): ColumnArray;
+}
 
 /** Each column's typed array, and the largest value it may hold (beyond that the file is corrupt). */
-const COLUMNS: Record<ColumnName, { make: (values: ArrayLike<number>) => ColumnArray; max: number; integer: boolean }> = {
-  seq: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  time: { make: (v) => new Float64Array(v), max: Number.MAX_VALUE, integer: false },
-  kind: { make: (v) => new Uint8Array(v), max: EVENT_KINDS.length - 1, integer: true },
-  scope: { make: (v) => new Uint8Array(v), max: ALLOCATION_SCOPES.length - 1, integer: true },
-  flags: { make: (v) => new Uint8Array(v), max: 255, integer: true },
+const COLUMNS: Record<ColumnName, { type: ColumnType; max: number; integer: boolean }> = {
+  seq: { type: Float64Array, max: Number.MAX_SAFE_INTEGER, integer: true },
+  time: { type: Float64Array, max: Number.MAX_VALUE, integer: false },
+  kind: { type: Uint8Array, max: EVENT_KINDS.length - 1, integer: true },
+  scope: { type: Uint8Array, max: ALLOCATION_SCOPES.length - 1, integer: true },
+  flags: { type: Uint8Array, max: 255, integer: true },
   // command-end stores a VkResult here, which can be negative.
-  size: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  alignment: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  address: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  oldAddress: { make: (v) => new Float64Array(v), max: Number.MAX_SAFE_INTEGER, integer: true },
-  command: { make: (v) => new Uint16Array(v), max: 0xffff, integer: true },
-  thread: { make: (v) => new Uint8Array(v), max: 255, integer: true },
-  object: { make: (v) => new Uint32Array(v), max: 0xffffffff, integer: true },
+  size: { type: Float64Array, max: Number.MAX_SAFE_INTEGER, integer: true },
+  alignment: { type: Float64Array, max: Number.MAX_SAFE_INTEGER, integer: true },
+  address: { type: Float64Array, max: Number.MAX_SAFE_INTEGER, integer: true },
+  oldAddress: { type: Float64Array, max: Number.MAX_SAFE_INTEGER, integer: true },
+  command: { type: Uint16Array, max: 0xffff, integer: true },
+  thread: { type: Uint8Array, max: 255, integer: true },
+  object: { type: Uint32Array, max: 0xffffffff, integer: true },
 };
 const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
 
@@ -87,7 +93,7 @@ export function decodeTrace(value: unknown, source: string): TraceData {
     const { integer, min, max } = columnLimits(head, name);
     const at = values.findIndex((v) => typeof v !== 'number' || (integer && !Number.isInteger(v)) || !(v >= min && v <= max));
     if (at >= 0) bad(`column "${name}"[${at}] is ${describe(values[at])}, expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-    decoded[name] = COLUMNS[name].make(values as number[]);
+    decoded[name] = new COLUMNS[name].type(values as number[]);
   }
   return { ...head, ...(decoded as unknown as Pick<TraceData, ColumnName>) };
 }
@@ -139,32 +145,27 @@ function columnLimits(head: TraceHead, name: ColumnName): { integer: boolean; mi
 }
 
 /**
- * The trace in a file's bytes, its columns read without JSON.parse (lib/trace/json-columns.ts);
+ * The trace in the open file `fd`, its columns read without JSON.parse (lib/trace/json-columns.ts);
  * null when the file is anything but a well-formed trace, for decodeTrace to say why.
  */
-function decodeFast(bytes: Buffer, source: string): TraceData | null {
+function decodeFast(fd: number, source: string): TraceData | null {
+  const found = readHead(fd);
+  if (!found) return null;
   const decoded = {} as Record<ColumnName, ColumnArray>;
-  const column = (name: string, values: Float64Array): boolean => {
+  const read = (count: number) => readColumns(new FileWindow(fd, found.start), count, (name, values, from) => {
     if (!Object.hasOwn(COLUMNS, name)) return true;  // decodeTrace ignores other members too
     // The limits that do not depend on the rest of the file; command and object are checked below.
-    const { integer, max } = COLUMNS[name as ColumnName];
+    const { type, integer, max } = COLUMNS[name as ColumnName];
     if (!allWithin(values, integer, name === 'size' ? -Number.MAX_SAFE_INTEGER : 0, max)) return false;
-    decoded[name as ColumnName] = COLUMNS[name as ColumnName].make(values);
+    if (from === 0) decoded[name as ColumnName] = new type(count);
+    decoded[name as ColumnName].set(values, from);
     return true;
-  };
-  // The writer puts "count" before "columns", so that the columns are read in the one pass.
-  let count = -1;
-  const members = topLevelMembers(bytes, (name, start, before) => {
-    if (name !== 'columns') return undefined;
-    const at = before.get('count');
-    count = at ? Number(bytes.toString('latin1', at.start, at.end)) : -1;
-    return Number.isSafeInteger(count) && count >= 0 ? readColumns(bytes, start, count, column) : undefined;
   });
-  const range = members?.get('columns');
-  if (!range) return null;
+  const end = read(found.count);
+  if (end < 0) return null;
   let value: Record<string, unknown>;
   try {
-    value = JSON.parse(bytes.toString('utf8', 0, range.start) + 'null' + bytes.toString('utf8', range.end));
+    value = JSON.parse(found.text + 'null' + readRest(fd, end));
   } catch {
     return null;
   }
@@ -175,13 +176,30 @@ function decodeFast(bytes: Buffer, source: string): TraceData | null {
   } catch {
     return null;
   }
-  if (head.count !== count && readColumns(bytes, range.start, head.count, column) < 0) return null;
+  if (head.count !== found.count && read(head.count) < 0) return null;
   if (COLUMN_NAMES.some((name) => decoded[name]?.length !== head.count)) return null;
   for (const name of ['command', 'object'] as const) {
     const { max } = columnLimits(head, name);
     if (decoded[name].some((v) => v > max)) return null;
   }
   return { ...head, ...(decoded as unknown as Pick<TraceData, ColumnName>) };
+}
+
+/**
+ * The file's text before "columns", where the columns start, and "count" (the writer puts
+ * it before "columns", so that the columns are read in the one pass); null when the file
+ * is not laid out so. The window grows until it holds that text (a few kilobytes, or
+ * more with many objects and call sites).
+ */
+function readHead(fd: number): { text: string; start: number; count: number } | null {
+  const w = new FileWindow(fd);
+  let found = findMember(w.bytes, 'columns');
+  while (found === 'more' && w.grow()) found = findMember(w.bytes, 'columns');
+  if (found === null || found === 'more') return null;
+  const at = found.before.get('count');
+  const count = at ? Number(w.bytes.toString('latin1', at.start, at.end)) : -1;
+  if (!Number.isSafeInteger(count) || count < 0) return null;
+  return { text: w.bytes.toString('utf8', 0, found.start), start: found.start, count };
 }
 
 /** Whether every value is within [min, max] (and an integer, if asked). A loop of its own, for V8 to optimise once. */
@@ -227,17 +245,19 @@ export function writeTraceFile(data: TraceData, path: string): void {
 }
 
 export function readTraceFile(path: string): TraceData {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
-      : `Cannot read trace file ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  const fast = decodeFast(bytes, path);
-  if (fast) return fast;
-  const text = bytes.toString('utf8');
+  // The fast reader, else the file's bytes whole, from the one open: a FIFO opened twice
+  // would lose what its writer wrote.
+  const read = reading(path, () => {
+    const fd = fs.openSync(path, 'r');
+    try {
+      // A pipe (/dev/stdin, a FIFO) cannot be read at positions: it is read whole.
+      return (fs.fstatSync(fd).isFile() ? decodeFast(fd, path) : null) ?? fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+  if (!Buffer.isBuffer(read)) return read;
+  const text = read.toString('utf8');
   // A trace streamed by the vkalloc layer (lib/trace/stream-format.ts) converts to the same TraceData.
   if (isStreamText(text)) return parseStream(text, path).data;
   let value: unknown;
@@ -247,4 +267,15 @@ export function readTraceFile(path: string): TraceData {
     throw new Error(`${path} is not a vkalloc trace: it is not JSON (${(e as Error).message})`, { cause: e });
   }
   return decodeTrace(value, path);
+}
+
+/** What `read` returns; its errors (the file's: decodeFast throws no others) say which file could not be read. */
+function reading<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `Cannot read trace file ${path}: no such file`
+      : `Cannot read trace file ${path}: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -1,12 +1,14 @@
 // Reading a trace file's columns straight from its bytes: JSON.parse of a 20 MB file
 // of numbers makes millions of JS values (and its UTF-8 text) only for them to be copied
 // into typed arrays, which took most of loadTrace's time and memory. These scanners
-// find the top-level "columns" member and read `{ "name": [numbers, ...], ... }` into a
-// Float64Array, one column at a time.
+// find the top-level "columns" member in the file's first bytes, then read
+// `{ "name": [numbers, ...], ... }` through a window onto the file (lib/trace/file-window.ts),
+// a batch of numbers at a time, so that neither the file nor a column is held twice.
 //
 // They accept only what they fully understand (plain JSON numbers in flat arrays) and
-// answer null / false for anything else, so that the caller parses the file the slow
+// answer null / -1 for anything else, so that the caller parses the file the slow
 // way and reports what is wrong with it exactly as before.
+import type { FileWindow } from './file-window';
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a, MINUS = 0x2d, PLUS = 0x2b, DOT = 0x2e;
 const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
@@ -62,49 +64,62 @@ export interface Range {
 }
 
 /**
- * The members of the top-level object of a JSON document: where each value lies, in
- * order. `read(name, start, before)` may read a value itself and return where it ends (-1:
- * it could not), or return undefined to have it skipped. null when the document does not
- * look like an object of plain-named members (JSON.parse then says what it is).
+ * Where the value of the top-level object's member `name` starts in b, and the members
+ * before it (where each value lies). 'more' when b ends first (more of the file may
+ * tell); null when b does not begin an object of plain-named members (JSON.parse then
+ * says what it is).
  */
-export function topLevelMembers(b: Buffer,
-  read: (name: string, start: number, before: Map<string, Range>) => number | undefined): Map<string, Range> | null {
-  const members = new Map<string, Range>();
+export function findMember(b: Buffer, name: string): { start: number; before: Map<string, Range> } | 'more' | null {
+  const before = new Map<string, Range>();
+  const fail = (at: number) => (at < 0 || at >= b.length ? 'more' : null);
   let at = skipSpace(b, 0);
-  if (b[at] !== OPEN_BRACE) return null;
+  if (b[at] !== OPEN_BRACE) return fail(at);
   at = skipSpace(b, at + 1);
-  if (b[at] === CLOSE_BRACE) return members;
   for (;;) {
-    if (b[at] !== QUOTE) return null;
+    if (b[at] !== QUOTE) return fail(at);
     const keyEnd = stringEnd(b, at);
-    const name = keyEnd < 0 ? null : plainKey(b, at, keyEnd);
-    if (name === null) return null;
+    if (keyEnd < 0) return 'more';
+    const key = plainKey(b, at, keyEnd);
+    if (key === null) return null;
     at = skipSpace(b, keyEnd);
-    if (b[at] !== COLON) return null;
+    if (b[at] !== COLON) return fail(at);
     const start = skipSpace(b, at + 1);
-    const end = read(name, start, members) ?? valueEnd(b, start);
-    if (end < 0) return null;
-    members.set(name, { start, end });
+    if (key === name) return start < b.length ? { start, before } : 'more';
+    const end = valueEnd(b, start);
+    if (end < 0) return 'more';
+    before.set(key, { start, end });
     at = skipSpace(b, end);
-    if (b[at] === CLOSE_BRACE) return members;
-    if (b[at] !== COMMA) return null;
+    if (b[at] !== COMMA) return fail(at);
     at = skipSpace(b, at + 1);
   }
 }
 
 /**
- * Reads `{ "name": [n, n, ...], ... }` from b[start]: each array of exactly `count`
- * numbers goes to `column(name, values)` (values is reused: copy what you keep), which
- * returns false to give up. Returns where the object ends, or -1 when a member is not
- * such an array, `column` gave up, or the text is anything else.
+ * `column(name, values, from)`: values[k] is entry from + k of the column `name` (values
+ * is reused: copy it); from 0 starts the column. False gives up.
  */
-export function readColumns(b: Buffer, start: number, count: number, column: (name: string, values: Float64Array) => boolean): number {
-  const values = new Float64Array(count);
-  let at = skipSpace(b, start);
-  if (b[at] !== OPEN_BRACE) return -1;
-  at = skipSpace(b, at + 1);
-  if (b[at] === CLOSE_BRACE) return at + 1;
+export type ColumnReader = (name: string, values: Float64Array, from: number) => boolean;
+
+/**
+ * Reads `{ "name": [n, n, ...], ... }` from the window's start: each array of exactly
+ * `count` numbers goes to `column` a batch at a time, from its start (for an empty array,
+ * one call with no values). Returns the file position where the object ends, or -1 when
+ * a member is not such an array, `column` gave up, or the text is anything else.
+ */
+export function readColumns(w: FileWindow, count: number, column: ColumnReader): number {
+  // Numbers are handed on in batches of a 64th of the window (16384 in a 1 MiB window,
+  // 128 KiB whatever the trace's length): the text of a batch, numbers of up to about 20
+  // characters in the writer's files, then lies in the half of the window lookahead()
+  // keeps ahead, so that the number loop does not read past the window's end (which would
+  // make V8 throw its optimised code away); where it does, the batch is read again.
+  const batch = new Float64Array(Math.min(count, Math.max(1, w.size >> 6)));
+  let at = skipSpace(w.bytes, 0);
+  if (w.bytes[at] !== OPEN_BRACE) return -1;
+  at = skipSpace(w.bytes, at + 1);
+  if (w.bytes[at] === CLOSE_BRACE) return w.offset + at + 1;
   for (;;) {
+    at = lookahead(w, at);
+    const b = w.bytes;
     if (b[at] !== QUOTE) return -1;
     const keyEnd = stringEnd(b, at);
     const name = keyEnd < 0 ? null : plainKey(b, at, keyEnd);
@@ -113,31 +128,62 @@ export function readColumns(b: Buffer, start: number, count: number, column: (na
     if (b[at] !== COLON) return -1;
     at = skipSpace(b, at + 1);
     if (b[at] !== OPEN_BRACKET) return -1;
-    at = skipSpace(b, at + 1);
-    at = readNumbers(b, at, values, count);
-    if (at < 0 || !column(name, values)) return -1;
-    at = skipSpace(b, at + 1);
-    if (b[at] === CLOSE_BRACE) return at + 1;
-    if (b[at] !== COMMA) return -1;
-    at = skipSpace(b, at + 1);
+    at = readColumn(w, at + 1, name, count, batch, column);
+    if (at < 0) return -1;
+    at = lookahead(w, at + 1);
+    at = skipSpace(w.bytes, at);
+    if (w.bytes[at] === CLOSE_BRACE) return w.offset + at + 1;
+    if (w.bytes[at] !== COMMA) return -1;
+    at = skipSpace(w.bytes, at + 1);
+  }
+}
+
+/** Slides the window to `at` when less than half of it is left after it; returns where `at` now is. */
+function lookahead(w: FileWindow, at: number): number {
+  return 2 * (w.bytes.length - at) < w.size && w.slide(at) ? 0 : at;
+}
+
+/**
+ * Reads one column's `count` numbers from the window's bytes[at] (just after the opening
+ * bracket), a batch at a time; returns where the closing bracket is in the window as it
+ * then is, or -1.
+ */
+function readColumn(w: FileWindow, at: number, name: string, count: number, batch: Float64Array, column: ColumnReader): number {
+  if (count === 0) {
+    at = skipSpace(w.bytes, at);
+    return w.bytes[at] === CLOSE_BRACKET && column(name, batch, 0) ? at : -1;
+  }
+  for (let n = 0; ;) {
+    const want = Math.min(batch.length, count - n);
+    at = lookahead(w, at);
+    let end = readNumbers(w.bytes, at, batch, want);
+    // Ran off the window (a batch of long numbers or much space): again, from the window's start.
+    if ((end < 0 || end >= w.bytes.length) && w.slide(at)) {
+      at = 0;
+      end = readNumbers(w.bytes, at, batch, want);
+    }
+    if (end < 0 || !column(name, want === batch.length ? batch : batch.subarray(0, want), n)) return -1;
+    n += want;
+    if (n === count) return w.bytes[end] === CLOSE_BRACKET ? end : -1;
+    if (w.bytes[end] !== COMMA) return -1;
+    at = end + 1;
   }
 }
 
 /**
- * Reads exactly values.length numbers and the closing bracket from b[at] (just after the
- * opening one); returns where the bracket is, or -1. A function of its own, so that V8
- * optimises this loop early; the common path (digits, a comma) is one path, so that
- * the optimised code meets no branch it has not seen run.
+ * Reads `want` numbers, each after the comma that ends the one before, from b[at] into
+ * values; returns where the text after the last one is (spaces skipped: the caller checks
+ * for its comma or bracket), or -1. A function of its own, so that V8 optimises this loop
+ * early; the common path (digits, a comma) is one path, so that the optimised code meets
+ * no branch it has not seen run.
  */
-function readNumbers(b: Buffer, at: number, values: Float64Array, count: number): number {
-  let n = 0;
-  if (b[at] === CLOSE_BRACKET) return count === 0 ? at : -1;
-  for (;;) {
-    if (n === count) return -1;
+function readNumbers(b: Buffer, at: number, values: Float64Array, want: number): number {
+  let c = b[at];
+  for (let n = 0; ;) {
+    while (isSpace(c)) c = b[++at];
     // A JSON number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
     // Up to 15 digits add up exactly; other numbers are converted from their text, as JSON.parse does.
     const from = at;
-    let c = b[at];
     const negative = c === MINUS;
     if (negative) c = b[++at];
     if (!(c >= ZERO && c <= NINE)) return -1;
@@ -160,11 +206,9 @@ function readNumbers(b: Buffer, at: number, values: Float64Array, count: number)
     v += 0;  // -0 becomes 0
     values[n++] = exact ? (negative ? 0 - v : v) : Number(b.toString('latin1', from, at));
     while (isSpace(c)) c = b[++at];
-    if (c === COMMA) {
-      c = b[++at];
-      while (isSpace(c)) c = b[++at];
-    } else if (c === CLOSE_BRACKET) return n === count ? at : -1;
-    else return -1;
+    if (n === want) return at;
+    if (c !== COMMA) return -1;
+    c = b[++at];
   }
 }
 

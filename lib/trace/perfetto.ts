@@ -20,7 +20,7 @@
 //
 // Names (kinds, commands, argument names, scopes, objects) are interned: written once, then
 // referred to by number. Events are written in seq order straight from the trace's columns,
-// a few megabytes at a time, with a replay of their own that keeps numbers, not objects
+// 768 KiB at a time, with a replay of their own that keeps numbers, not objects
 // (Trace's replay builds an object per block: most of an export's time and memory). It
 // mirrors that replay's rules (lib/trace/trace.ts), which the tests check against it.
 //
@@ -93,14 +93,16 @@ class Table {
 }
 
 /**
- * Live blocks: address -> index of the event that made it. Open addressing in typed
+ * Live blocks: address -> index of the event that made it, and the block's object (a
+ * reallocation keeps the old block's when it names none). Open addressing in typed
  * arrays (linear probing, deletion by shifting back), so that the churn of hundreds of
  * thousands of blocks makes no garbage: a Map's did, and its collections cost more than
- * the lookups.
+ * the lookups. Its memory follows the live blocks, not the trace's length.
  */
 class AddressMap {
   #keys = new Float64Array(1 << 12);
   #values = new Int32Array(1 << 12).fill(-1);  // -1: empty slot
+  #objects = new Uint32Array(1 << 12);
   #size = 0;
 
   #slot(address: number): number {
@@ -116,16 +118,22 @@ class AddressMap {
     return this.#values[this.#slot(address)];
   }
 
-  set(address: number, value: number): void {
+  /** The object of the block at `address` (which is live). */
+  object(address: number): number {
+    return this.#objects[this.#slot(address)];
+  }
+
+  set(address: number, value: number, object: number): void {
     const at = this.#slot(address);
     if (this.#values[at] === -1) this.#size++;
     this.#keys[at] = address;
     this.#values[at] = value;
+    this.#objects[at] = object;
     if (2 * this.#size > this.#keys.length) this.#grow();
   }
 
   delete(address: number): void {
-    const keys = this.#keys, values = this.#values, mask = keys.length - 1;
+    const keys = this.#keys, values = this.#values, objects = this.#objects, mask = keys.length - 1;
     let hole = this.#slot(address);
     if (values[hole] === -1) return;
     values[hole] = -1;
@@ -136,6 +144,7 @@ class AddressMap {
       if (((at - home) & mask) >= ((at - hole) & mask)) {
         keys[hole] = keys[at];
         values[hole] = values[at];
+        objects[hole] = objects[at];
         values[at] = -1;
         hole = at;
       }
@@ -143,11 +152,12 @@ class AddressMap {
   }
 
   #grow(): void {
-    const keys = this.#keys, values = this.#values;
+    const keys = this.#keys, values = this.#values, objects = this.#objects;
     this.#keys = new Float64Array(2 * keys.length);
     this.#values = new Int32Array(2 * keys.length).fill(-1);
+    this.#objects = new Uint32Array(2 * keys.length);
     this.#size = 0;
-    for (let i = 0; i < keys.length; i++) if (values[i] !== -1) this.set(keys[i], values[i]);
+    for (let i = 0; i < keys.length; i++) if (values[i] !== -1) this.set(keys[i], values[i], objects[i]);
   }
 }
 
@@ -168,7 +178,7 @@ interface OpenSpan {
  * uses them opens. Small methods, so that V8 optimises each soon and on its own.
  */
 class Packets {
-  readonly w = new ProtoWriter(4 << 20);
+  readonly w = new ProtoWriter(1 << 20);
   readonly pending = { count: 0 };
   readonly tables = [Interned.categories, Interned.eventNames, Interned.annotationNames, Interned.strings].map((f) => new Table(f, this.pending));
   readonly categories = this.tables[0];
@@ -179,10 +189,10 @@ class Packets {
 
   constructor(readonly fd: number) {}
 
-  /** Writes what is buffered once it reaches a few megabytes (or always). */
+  /** Writes what is buffered once it reaches 768 KiB (or always): the 1 MiB buffer rarely grows. */
   drain(always = false): void {
     const w = this.w;
-    if (!always && w.length < 3 << 20) return;
+    if (!always && w.length < 3 << 18) return;
     let at = 0;
     while (at < w.length) at += fs.writeSync(this.fd, w.buffer, at, w.length - at);
     w.length = 0;
@@ -360,10 +370,10 @@ class Replay {
   readonly objectStrings: Uint32Array;  // 0: not interned yet
   /** JS-thread commands running now, nested ones on top. */
   readonly open: OpenSpan[] = [];
-  /** Live blocks by address: the index of the event that made each. */
+  /** Live blocks by address: the index of the event that made each, and its object. */
   readonly live = new AddressMap();
-  /** A block's object (a reallocation keeps the old block's when it names none). */
-  readonly blockObject: Uint32Array;
+  /** The object of the block the current callback ended (a free, a reallocation). */
+  endedObject = 0;
   readonly scopeLive = new Float64Array(SCOPE_NAMES.length);
   liveTotal = 0;
   /** The counter tracks the current callback changed (its scopes', then the total), and their values. */
@@ -382,15 +392,14 @@ class Replay {
     this.commandString = this.commandNames.map((c) => out.strings.id(c));
     this.scopeString = SCOPE_NAMES.map((s) => out.strings.id(s));
     this.objectStrings = new Uint32Array(d.objects.length);
-    this.blockObject = new Uint32Array(d.count);
   }
 
   run(): void {
     const d = this.d;
     const order = seqOrderOf(this.trace);
     let end = 0;
-    for (let n = 0; n < order.length; n++) {
-      const i = order[n];
+    for (let n = 0; n < d.count; n++) {
+      const i = order ? order[n] : n;
       const kind = d.kind[i];
       if (d.time[i] > end) end = d.time[i];
       this.out.drain();
@@ -478,6 +487,7 @@ class Replay {
     const d = this.d;
     const ended = d.address[i] ? this.live.get(d.address[i]) : -1;
     if (ended >= 0) {
+      this.endedObject = this.live.object(d.address[i]);
       this.remove(d.address[i]);
       if (span) {
         span.frees++;
@@ -495,14 +505,14 @@ class Replay {
     if (kind === KIND_REALLOCATE) {
       ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) : -1;
       if (ended >= 0) {
+        this.endedObject = live.object(d.oldAddress[i]);
         this.remove(d.oldAddress[i]);
-        object ||= this.blockObject[ended];
+        object ||= this.endedObject;
         if (span) span.bytesFreed += d.size[ended];
       }
     }
     if (live.get(d.address[i]) >= 0) this.remove(d.address[i]);  // an address handed out twice: a free was dropped
-    live.set(d.address[i], i);
-    this.blockObject[i] = object;
+    live.set(d.address[i], i, object);
     this.change(scopeOf(d.scope[i]), d.size[i]);
     if (span) {
       if (kind === KIND_ALLOCATE) span.allocations++;
@@ -559,7 +569,7 @@ class Replay {
   freeInstant(i: number, ended: number, command: number): void {
     const { d, out, arg } = this;
     const b = ended >= 0 ? ended : i;
-    const object = this.objectString(ended >= 0 ? this.blockObject[ended] : d.object[i]);
+    const object = this.objectString(ended >= 0 ? this.endedObject : d.object[i]);
     const opened = this.openInstant(i, command);
     out.pointer(arg.address, d.address[i]);
     out.number(arg.size, d.size[b]);

@@ -322,6 +322,21 @@ describe('Perfetto export of synthetic traces', () => {
     expect(trace.summary().liveBytes).toBe(0);
   });
 
+  test('columns out of seq order (a merged or edited trace): the same files as in order', () => {
+    const { data } = sampleAppTrace();
+    const reversed = Object.fromEntries(Object.entries(data).map(([key, value]) =>
+      [key, ArrayBuffer.isView(value) ? (value as Float64Array).slice().reverse() : value])) as unknown as typeof data;
+    const [inOrder, outOfOrder] = [new Trace(data), new Trace(reversed)];
+    expect(outOfOrder.data.seq[0]).toBe(data.count - 1);
+    const files = (trace: Trace, name: string) => {
+      trace.writePerfettoTrace(path.join(tmp, `${name}.perfetto-trace`));
+      trace.writeChromeTrace(path.join(tmp, `${name}.json`));
+      return [fs.readFileSync(path.join(tmp, `${name}.perfetto-trace`)), fs.readFileSync(path.join(tmp, `${name}.json`), 'utf8')];
+    };
+    expect(files(outOfOrder, 'reversed')).toEqual(files(inOrder, 'in-order'));
+    expectSameAsChrome(outOfOrder, path.join(tmp, 'reversed.perfetto-trace'));
+  });
+
   test('writePerfettoTrace refuses a path that is not a string', () => {
     const error = catchError(() => new Trace(sampleAppTrace().data).writePerfettoTrace(7 as unknown as string));
     expect(error).toBeInstanceOf(TypeError);
