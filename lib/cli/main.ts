@@ -69,15 +69,15 @@ Options:
   report: `Usage: vkalloc report FILE [--html OUT] [--json] [--chrome OUT] [--perfetto OUT] [--top N]
 
 Reports on a trace saved by \`vkalloc demo\` or trace.save(): summaries per Vulkan
-command, scope and object, leaks, and blocks still live. Prints tables unless --html
-or --json is given.
+command, scope and object, leaks, and blocks still live. Prints tables unless an
+output (--html, --json, --chrome, --perfetto) is asked for.
 
 Options:
   --html OUT     Write a self-contained HTML report (chart and tables) to OUT
   --json         Print the summary, leaks and still-live blocks as JSON
-  --chrome OUT   Also write the Chrome trace-event JSON (open it in ui.perfetto.dev)
-  --perfetto OUT Also write a Perfetto protobuf trace: the same content, a fraction of
-                 the size and time (open it in ui.perfetto.dev)
+  --chrome OUT   Write the Chrome trace-event JSON (open it in ui.perfetto.dev)
+  --perfetto OUT Write a Perfetto protobuf trace: the same content, a fraction of
+                 the size, time and memory (open it in ui.perfetto.dev)
   --top N        Objects to list, biggest first (default 20)
   -h, --help     Show this help`,
 
@@ -255,7 +255,9 @@ function report(args: string[], output: CliOutput): number {
   }
   if (values.json) {
     output.out(terminalJson(JSON.stringify({ meta: trace.meta, summary: trace.summary(), leaks: trace.leaks(), stillLive: trace.stillLive() }, null, 2)));
-  } else if (!htmlPath) {
+  } else if (outputs.length === 0) {
+    // Only when nothing else was asked for: the tables replay every block, which
+    // costs more time and memory than writing the exports themselves.
     output.out(terminalReport(trace, { topObjects: top }));
   }
   return EXIT_OK;

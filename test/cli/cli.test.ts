@@ -178,6 +178,14 @@ describe('report', () => {
     expect(bytes.includes(Buffer.from('vkalloc (synthetic)'))).toBe(true);
   });
 
+  test('tables are printed only when no output is asked for', () => {
+    const out = path.join(tmp, 'only.perfetto-trace');
+    const r = run('report', traceFile, '--perfetto', out);
+    expect(r.status).toBe(EXIT_OK);
+    expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^Wrote .*only\.perfetto-trace/)]);
+    expect(run('report', traceFile).stdout).toMatch(/vkCreateInstance/);
+  });
+
   test('a missing or foreign file is a failure (exit 1) that names it', () => {
     const missing = run('report', path.join(tmp, 'missing.json'));
     expect(missing).toMatchObject({ status: EXIT_FAILURE, stdout: '' });
