@@ -196,7 +196,10 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     CheckScope(scope, 0, size);
   }
   if (!IsPowerOfTwo(alignment)) return RejectBadAlignment(kind, request, 0, alignment);
-  void* p = Refuse() ? nullptr : onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
+  void* p = Refuse()   ? nullptr
+            : onJs     ? PolicyAllocate(size, alignment, scope)
+            : jsThread ? cache_.Allocate(size, alignment)
+                       : AlignedAllocate(size, alignment);
   if (!p) {
     registry_.CountFailure(kind, request);
     return nullptr;
@@ -289,7 +292,7 @@ void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignm
     return nullptr;
   }
   std::memcpy(p, original, std::min(old.size, size));
-  ReleaseBlock(original, old, onJs);
+  ReleaseBlock(original, old, onJs, jsThread);
   if (validator_) NoteMove(from, p);
   return p;
 }
@@ -321,12 +324,15 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
     return;
   }
   if (validator_) validator_->Freed(address);
-  ReleaseBlock(memory, block, CanCallJs(jsThread));
+  ReleaseBlock(memory, block, CanCallJs(jsThread), jsThread);
 }
 
-void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs) {
+void AllocatorBridge::ReleaseBlock(void* memory, const Block& block, bool onJs, bool jsThread) {
   if (block.owner == Owner::Native) {
-    AlignedFree(memory);
+    if (jsThread)
+      cache_.Free(memory);
+    else
+      AlignedFree(memory);
   } else if (onJs) {
     DeferPolicyFree(memory);
   } else {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 #include "bridge/addon_data.h"
+#include "core/aligned_allocator.h"
 #include "core/block_registry.h"
 #include "core/validator.h"
 
@@ -97,7 +98,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   void RejectOverlap(void* p, const char* method, CallKind kind, const Block& request, const Extent& live);
   void RecordPolicyError(napi_value error);
   void RecordPolicyError(const std::string& message, bool typeError);
-  void ReleaseBlock(void* memory, const Block& block, bool onJs);
+  void ReleaseBlock(void* memory, const Block& block, bool onJs, bool jsThread);
 
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value LiveBlocks(const Napi::CallbackInfo& info);
@@ -155,6 +156,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
     else
       registry_.CountCall(kind, true);
   }
+  AlignedBlockCache cache_;  // native blocks the JS thread freed (JS thread only)
   std::mutex queueMu_;
   std::vector<void*> queued_;  // policy blocks freed off-thread, not yet in io_
   std::atomic<bool> hasQueued_{false};

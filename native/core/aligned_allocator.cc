@@ -28,6 +28,24 @@ Header* HeaderOf(void* p) {
   return reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
 }
 
+// The adjustment is at most 16 + 65535 (17 bits); the bits above hold the size class
+// + 1 of a block whose raw size was rounded up to its class (0: not rounded).
+constexpr uint32_t kAdjustmentMask = 0xFFFFFF;
+constexpr int kClassShift = 24;
+
+// Places the aligned block with its header in `raw`; `cls` is its class + 1, or 0.
+void* Place(char* raw, size_t size, size_t alignment, uint32_t cls) {
+  uintptr_t aligned = (reinterpret_cast<uintptr_t>(raw) + kHeader + alignment - 1) & ~(uintptr_t(alignment) - 1);
+  void* p = reinterpret_cast<void*>(aligned);
+  const uint32_t adjustment = static_cast<uint32_t>(aligned - reinterpret_cast<uintptr_t>(raw));
+  *HeaderOf(p) = Header{kLiveTag, adjustment | (cls << kClassShift), size};
+  return p;
+}
+
+char* RawOf(void* p) {
+  return static_cast<char*>(p) - (HeaderOf(p)->adjustment & kAdjustmentMask);
+}
+
 }  // namespace
 
 void* AlignedAllocate(size_t size, size_t alignment) {
@@ -35,10 +53,7 @@ void* AlignedAllocate(size_t size, size_t alignment) {
   if (size > SIZE_MAX - extra) return nullptr;
   char* raw = static_cast<char*>(std::malloc(size + extra));
   if (!raw) return nullptr;
-  uintptr_t aligned = (reinterpret_cast<uintptr_t>(raw) + kHeader + alignment - 1) & ~(uintptr_t(alignment) - 1);
-  void* p = reinterpret_cast<void*>(aligned);
-  *HeaderOf(p) = Header{kLiveTag, static_cast<uint32_t>(aligned - reinterpret_cast<uintptr_t>(raw)), size};
-  return p;
+  return Place(raw, size, alignment, 0);
 }
 
 bool AlignedFree(void* p) {
@@ -46,7 +61,7 @@ bool AlignedFree(void* p) {
   Header* h = HeaderOf(p);
   if (h->tag != kLiveTag) return false;
   h->tag = kFreedTag;
-  std::free(static_cast<char*>(p) - h->adjustment);
+  std::free(RawOf(p));
   return true;
 }
 
@@ -56,6 +71,32 @@ void* AlignedReallocate(void* p, size_t size, size_t alignment) {
   std::memcpy(q, p, std::min<size_t>(HeaderOf(p)->size, size));
   AlignedFree(p);
   return q;
+}
+
+AlignedBlockCache::~AlignedBlockCache() {
+  for (size_t c = 0; c < kClasses; c++) {
+    for (uint32_t i = 0; i < count_[c]; i++) std::free(raw_[c][i]);
+  }
+}
+
+void* AlignedBlockCache::Allocate(size_t size, size_t alignment) {
+  const size_t extra = std::max(kHeader, alignment);
+  if (extra >= kClasses * 16 || size > kClasses * 16 - extra) return AlignedAllocate(size, alignment);
+  const size_t c = (size + extra + 15) / 16 - 1;  // raw bytes: (c + 1) * 16 >= size + extra
+  char* raw = count_[c] > 0 ? static_cast<char*>(raw_[c][--count_[c]]) : static_cast<char*>(std::malloc((c + 1) * 16));
+  if (!raw) return nullptr;
+  return Place(raw, size, alignment, static_cast<uint32_t>(c + 1));
+}
+
+bool AlignedBlockCache::Free(void* p) {
+  if (!p) return true;
+  Header* h = HeaderOf(p);
+  if (h->tag != kLiveTag) return false;
+  const uint32_t cls = h->adjustment >> kClassShift;
+  if (cls == 0 || count_[cls - 1] == kPerClass) return AlignedFree(p);
+  h->tag = kFreedTag;
+  raw_[cls - 1][count_[cls - 1]++] = RawOf(p);
+  return true;
 }
 
 }  // namespace vkalloc

@@ -5,6 +5,7 @@
 // benchmark compares the TypeScript policy against.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace vkalloc {
 
@@ -15,5 +16,31 @@ void* AlignedAllocate(size_t size, size_t alignment);
 bool AlignedFree(void* p);
 // Same alignment as the original; on failure returns nullptr and `p` stays valid.
 void* AlignedReallocate(void* p, size_t size, size_t alignment);
+
+// Small blocks one thread (the JS thread) freed, kept for its next requests of the same
+// size: a driver frees and allocates the same sizes over and over, and a pop and a
+// push cost a fraction of malloc+free (glibc's own per-thread cache is behind a
+// function call, its checks and a larger set of sizes). Blocks it hands out are
+// ordinary AlignedAllocate blocks: AlignedFree/AlignedReallocate take them on any
+// thread. Not thread-safe: one owner thread calls Allocate and Free. At most
+// kPerClass blocks of each of the kClasses sizes (16 to 1024 bytes of raw memory):
+// 17 KiB per class, ~1 MiB in all at worst; given back when it goes.
+class AlignedBlockCache {
+ public:
+  AlignedBlockCache() = default;
+  AlignedBlockCache(const AlignedBlockCache&) = delete;
+  AlignedBlockCache& operator=(const AlignedBlockCache&) = delete;
+  ~AlignedBlockCache();
+  void* Allocate(size_t size, size_t alignment);
+  // Like AlignedFree (false, nothing done, for a pointer it did not hand out).
+  bool Free(void* p);
+
+  static constexpr size_t kClasses = 64;
+  static constexpr uint32_t kPerClass = 16;
+
+ private:
+  void* raw_[kClasses][kPerClass];
+  uint32_t count_[kClasses] = {};
+};
 
 }  // namespace vkalloc

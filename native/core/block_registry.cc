@@ -46,8 +46,7 @@ void BlockRegistry::CountBadAlignment() {
   badAlignments_++;
 }
 
-CommandCounters& BlockRegistry::CommandLocked(const char* command) {
-  if (lastCommand_ < commands_.size() && commands_[lastCommand_].command == command) return commands_[lastCommand_];
+CommandCounters& BlockRegistry::FindCommandLocked(const char* command) {
   for (size_t i = 0; i < commands_.size(); i++) {
     if (commands_[i].command == command) {
       lastCommand_ = i;

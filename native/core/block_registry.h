@@ -185,7 +185,12 @@ class BlockRegistry {
   // Every live block, in address order.
   std::vector<std::pair<uintptr_t, Block>> SortedLocked() const;
   void SubLocked(const Block& block, const char* command);
-  CommandCounters& CommandLocked(const char* command);
+  // Most callbacks repeat the last command: that check is inline, the search is not.
+  CommandCounters& CommandLocked(const char* command) {
+    if (lastCommand_ < commands_.size() && commands_[lastCommand_].command == command) return commands_[lastCommand_];
+    return FindCommandLocked(command);
+  }
+  CommandCounters& FindCommandLocked(const char* command);
 
   const bool ordered_;
   BiasedLock mu_;
