@@ -54,6 +54,7 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
           InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
           InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
           InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
+          InstanceMethod<&AllocatorBridge::SetReadyClasses>("setReadyClasses", napi_default_method),
           InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
           InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
           InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
@@ -100,6 +101,7 @@ AllocatorBridge::~AllocatorBridge() {
   }
   if (dispatcher_) napi_delete_reference(env_, dispatcher_);
   if (ioBuffer_) napi_delete_reference(env_, ioBuffer_);
+  if (stockBuffer_) napi_delete_reference(env_, stockBuffer_);
 }
 
 // ---- trampolines: C entry points handed to the driver -------------------------
@@ -192,7 +194,16 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     CheckScope(scope, 0, size);
   }
   if (!IsPowerOfTwo(alignment)) return RejectBadAlignment(kind, request, 0, alignment);
-  void* p = Refuse() ? nullptr : onJs ? PolicyAllocate(size, alignment, scope) : AlignedAllocate(size, alignment);
+  void* p = nullptr;
+  bool ready = false;
+  if (Refuse()) {
+  } else if (!onJs) {
+    p = AlignedAllocate(size, alignment);
+  } else if ((p = TakeReady(size, alignment))) {
+    ready = true;
+  } else {
+    p = PolicyAllocate(size, alignment, scope);
+  }
   if (!p) {
     registry_.CountFailure(kind, request);
     return nullptr;
@@ -200,8 +211,10 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
   Extent live;
   if (!registry_.Insert(p, request, &live)) {
     RejectOverlap(p, "allocate", kind, request, live);
+    if (ready) LogTaken(p, size, alignment, -1);  // never the driver's: back to the policy
     return nullptr;
   }
+  if (ready) LogTaken(p, size, alignment, scope);
   if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
   return p;
 }
@@ -451,6 +464,7 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   napi_get_undefined(env_, &recv);
   napi_get_reference_value(env_, dispatcher_, &fn);
   data_->policyDepth++;
+  crossings_++;
   napi_status status = napi_call_function(env_, recv, fn, 0, nullptr, &result);
   data_->policyDepth--;
   if (io_[io::kErrorCount] > 0) CollectFreeErrors();
@@ -489,6 +503,28 @@ void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alig
   return result ? AcceptAddress(result, "reallocate", size, alignment) : nullptr;
 }
 
+void* AllocatorBridge::TakeReady(size_t size, size_t alignment) {
+  if (alignment > readyMaxAlignment_ || readyBounds_.empty() || size > readyBounds_.back()) return nullptr;
+  if (io_[io::kTakenCount] == io::kTakenCapacity) return nullptr;
+  size_t k = 0;
+  while (readyBounds_[k] < size) k++;  // few classes, and most requests are small
+  double* slots = stock_ + k * io::kReadyStride;
+  const int count = static_cast<int>(slots[0]);
+  if (count == 0) return nullptr;
+  slots[0] = count - 1;
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(slots[count]));
+}
+
+void AllocatorBridge::LogTaken(void* p, size_t size, size_t alignment, int scope) {
+  const int count = static_cast<int>(io_[io::kTakenCount]);  // below capacity: TakeReady checked
+  double* entry = io_ + io::kTakenStart + count * io::kTakenFields;
+  entry[0] = static_cast<double>(reinterpret_cast<uintptr_t>(p));
+  entry[1] = static_cast<double>(size);
+  entry[2] = static_cast<double>(alignment);
+  entry[3] = scope < 0 ? -1 : scope < kScopeCount ? scope : 0;
+  io_[io::kTakenCount] = count + 1;
+}
+
 void AllocatorBridge::DeferPolicyFree(void* memory) {
   int count = static_cast<int>(io_[io::kFreeCount]);
   if (count == io::kFreeCapacity) {
@@ -521,14 +557,14 @@ void AllocatorBridge::MoveQueuedFrees() {
 
 size_t AllocatorBridge::FlushFrees() {
   if (!CanCallJs()) return 0;
-  if (io_[io::kFreeCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
+  if (io_[io::kFreeCount] == 0 && io_[io::kTakenCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
   if (pending) return 0;  // never run JS over an exception on its way out
   HandleScope hs(env_);
   MoveQueuedFrees();
   size_t count = static_cast<size_t>(io_[io::kFreeCount]);
-  if (count > 0) Dispatch(io::kFlush);
+  if (count > 0 || io_[io::kTakenCount] > 0) Dispatch(io::kFlush);
   return count;
 }
 
@@ -776,6 +812,28 @@ Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
   napi_create_reference(env_, info[0], 0, &dispatcher_);
   policyReallocates_ = info[1].ToBoolean().Value();
   return info.Env().Undefined();
+}
+
+// setReadyClasses(stock: ArrayBuffer, bounds: number[], maxAlignment: number), checked in
+// lib/allocator/ready-stock.ts: from now on, JS-thread allocations of up to bounds[k]
+// bytes (the first class that fits) aligned to at most maxAlignment take class k's
+// ready blocks from `stock`. Once per bridge, after setDispatcher.
+Napi::Value AllocatorBridge::SetReadyClasses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!dispatcher_ || stockBuffer_) throw Napi::Error::New(env, "This bridge takes no (other) ready classes");
+  Napi::Array bounds = info[1].As<Napi::Array>();
+  const uint32_t classes = bounds.Length();
+  if (!info[0].IsArrayBuffer() || classes == 0 || classes > io::kReadyClassLimit)
+    throw Napi::TypeError::New(env, "Expected a stock ArrayBuffer and 1 to 32 class bounds");
+  Napi::ArrayBuffer stock = info[0].As<Napi::ArrayBuffer>();
+  if (stock.ByteLength() < classes * io::kReadyStride * sizeof(double))
+    throw Napi::RangeError::New(env, "The stock is too small for its classes");
+  for (uint32_t k = 0; k < classes; k++)
+    readyBounds_.push_back(static_cast<size_t>(bounds.Get(k).As<Napi::Number>().DoubleValue()));
+  readyMaxAlignment_ = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+  stock_ = static_cast<double*>(stock.Data());
+  stockBuffer_ = MakeRef(env_, stock);
+  return env.Undefined();
 }
 
 Napi::Value AllocatorBridge::ResetCounters(const Napi::CallbackInfo& info) {
