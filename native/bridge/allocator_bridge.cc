@@ -475,8 +475,12 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   if (pending) napi_get_and_clear_last_exception(env_, &error);
   // A worker stopped in (or before) the call: not the policy's doing, and nothing can
   // be recorded in JS any more. The driver gets NULL for this and every later
-  // callback, so the command fails and leaves no object that could not be wrapped.
-  if (!JsRunnable(env_)) return nullptr;
+  // callback, so the command fails and leaves no object that could not be wrapped
+  // (ready blocks included: none can be committed any more).
+  if (!JsRunnable(env_)) {
+    jsStopped_ = true;
+    return nullptr;
+  }
   if (error)
     RecordPolicyError(error);
   else
@@ -504,7 +508,8 @@ void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alig
 }
 
 void* AllocatorBridge::TakeReady(size_t size, size_t alignment) {
-  if (alignment > readyMaxAlignment_ || readyBounds_.empty() || size > readyBounds_.back()) return nullptr;
+  if (alignment > readyMaxAlignment_ || readyBounds_.empty() || size > readyBounds_.back() || jsStopped_)
+    return nullptr;
   if (io_[io::kTakenCount] == io::kTakenCapacity) return nullptr;
   size_t k = 0;
   while (readyBounds_[k] < size) k++;  // few classes, and most requests are small

@@ -157,6 +157,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   size_t readyMaxAlignment_ = 0;
   napi_ref stockBuffer_ = nullptr;
   double* stock_ = nullptr;
+  bool jsStopped_ = false;           // a call found the environment stopping: no more ready blocks
   Napi::ObjectReference lastError_;  // [error]
   uint64_t policyErrors_ = 0;
   bool wantsCallSites_ = false;
