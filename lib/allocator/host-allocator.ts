@@ -103,11 +103,11 @@ export class HostAllocator {
 
   /**
    * Gives back the memory its policy holds (its ready blocks, then the policy's
-   * releaseAll(): for AlignedHeaderPolicy, every chunk, the pool's included) now, rather than after a
-   * garbage collection finds the allocator dropped. Refused while objects created
-   * with it (or with another allocator on the same policy) are alive, and from inside
-   * a Vulkan command. Idempotent; afterwards the allocator can no longer be passed as
-   * `{ allocator }`, while stats() still answers.
+   * releaseAll(): for AlignedHeaderPolicy, every chunk, the pool's included) now,
+   * rather than after a garbage collection finds the allocator dropped. Refused while
+   * objects created with it (or with another allocator on the same policy) are alive,
+   * and from inside a Vulkan command. Idempotent; afterwards the allocator can no
+   * longer be passed as `{ allocator }`, while stats() still answers.
    */
   dispose(): void {
     const bridge = bridgeOf(this);

@@ -6,8 +6,8 @@
 // back whole before the policy's memory goes.
 //
 // How much is kept: a class starts with none, and its target doubles (from 2) each time
-// a request that fits it finds none ready, up to READY_CAPACITY blocks and STOCK_BYTES
-// bytes: the classes a driver uses get stock, the others hold nothing.
+// a request that fits it finds none ready, up to CAPACITY (64) blocks and STOCK_BYTES of
+// class bound: the classes a driver uses get stock, the others hold nothing.
 import native from '../native/binding';
 import type { AllocatorPolicy, ReadyClasses } from './policy';
 import { threw } from './policy-dispatcher';
