@@ -2,8 +2,10 @@
 // Ready blocks on and off, side by side (docs/policies.md#ready-blocks): the callback
 // round trip of bench/run.js (section 1: the same recorded lavapipe sizes, the test
 // driver's 'pairs' loop), and vkCreateInstance+Destroy on lavapipe against the NULL
-// allocator, in batches. Variants interleaved in every round, in rotating order, after a
-// warm-up round; min / median / max across rounds. Needs a development build.
+// allocator, in batches: wall time, and the process's CPU time (getrusage: time the
+// process was not running, given to the machine's other work, is not in it). Variants
+// interleaved in every round, in rotating order, after a warm-up round; min / median /
+// max across rounds. Needs a development build.
 //   node bench/ready-blocks.js [rounds]   (default 15)
 'use strict';
 const os = require('os');
@@ -53,21 +55,25 @@ const pairs = interleave(Object.fromEntries(Object.entries(allocators).map(([nam
 for (const [name, xs] of Object.entries(pairs)) console.log(`pair, ${name} (ns): ${spread(xs, 1)}`);
 console.log(`pair, on / off: ${spread(pairs['ready on'].map((x, i) => x / pairs['ready off'][i]), 3)}`);
 
-const timeMs = (fn) => {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
 const instances = { 'NULL allocator': null, ...allocators };
+const cpuMs = Object.fromEntries(Object.keys(instances).map((name) => [name, []]));
 const before = Object.fromEntries(Object.entries(allocators).map(([name, a]) => [name, crossings(a)]));
 const calls = Object.fromEntries(Object.entries(allocators).map(([name, a]) => [name, a.stats().calls.allocate]));
-const ms = interleave(Object.fromEntries(Object.entries(instances).map(([name, allocator]) => [name, () =>
-  timeMs(() => {
-    for (let i = 0; i < BATCH; i++) v.createInstance({ driver: 'lavapipe' }, { allocator }).destroy();
-  }) / BATCH])), ROUNDS);
-for (const [name, xs] of Object.entries(ms)) console.log(`vkCreateInstance+Destroy, ${name} (ms): ${spread(xs, 3)}`);
+let warm = 0;
+const ms = interleave(Object.fromEntries(Object.entries(instances).map(([name, allocator]) => [name, () => {
+  const t = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < BATCH; i++) v.createInstance({ driver: 'lavapipe' }, { allocator }).destroy();
+  const used = process.cpuUsage(cpu);
+  if (warm++ >= Object.keys(instances).length) cpuMs[name].push((used.user + used.system) / 1e3 / BATCH);
+  return Number(process.hrtime.bigint() - t) / 1e6 / BATCH;
+}])), ROUNDS);
+for (const [name, xs] of Object.entries(ms)) {
+  console.log(`vkCreateInstance+Destroy, ${name}: wall ${spread(xs, 3)} ms, CPU ${spread(cpuMs[name], 3)} ms`);
+}
 for (const name of Object.keys(allocators)) {
-  console.log(`  ${name} ÷ NULL: ${spread(ms[name].map((x, i) => x / ms['NULL allocator'][i]), 3)}`);
+  console.log(`  ${name} ÷ NULL: wall ${spread(ms[name].map((x, i) => x / ms['NULL allocator'][i]), 3)}, ` +
+    `CPU ${spread(cpuMs[name].map((x, i) => x / cpuMs['NULL allocator'][i]), 3)}`);
 }
 const count = (ROUNDS + 1) * BATCH;
 for (const [name, a] of Object.entries(allocators)) {
