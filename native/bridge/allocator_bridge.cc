@@ -826,15 +826,18 @@ Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
 Napi::Value AllocatorBridge::SetReadyClasses(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!dispatcher_ || stockBuffer_) throw Napi::Error::New(env, "This bridge takes no (other) ready classes");
-  Napi::Array bounds = info[1].As<Napi::Array>();
-  const uint32_t classes = bounds.Length();
-  if (!info[0].IsArrayBuffer() || classes == 0 || classes > io::kReadyClassLimit)
-    throw Napi::TypeError::New(env, "Expected a stock ArrayBuffer and 1 to 32 class bounds");
+  if (!info[0].IsArrayBuffer() || !info[1].IsArray() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "Expected a stock ArrayBuffer, class bounds and an alignment");
+  Napi::Array array = info[1].As<Napi::Array>();
+  std::vector<size_t> bounds;
+  for (uint32_t k = 0; k < array.Length(); k++)
+    bounds.push_back(static_cast<size_t>(array.Get(k).As<Napi::Number>().DoubleValue()));
   Napi::ArrayBuffer stock = info[0].As<Napi::ArrayBuffer>();
-  if (stock.ByteLength() < classes * io::kReadyStride * sizeof(double))
-    throw Napi::RangeError::New(env, "The stock is too small for its classes");
-  for (uint32_t k = 0; k < classes; k++)
-    readyBounds_.push_back(static_cast<size_t>(bounds.Get(k).As<Napi::Number>().DoubleValue()));
+  if (bounds.empty() || bounds.size() > io::kReadyClassLimit ||
+      stock.ByteLength() < bounds.size() * io::kReadyStride * sizeof(double))
+    throw Napi::RangeError::New(env, "Expected 1 to 32 class bounds and a stock large enough for them");
+  // Set only once all is read: TakeReady needs every one of them.
+  readyBounds_ = std::move(bounds);
   readyMaxAlignment_ = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
   stock_ = static_cast<double*>(stock.Data());
   stockBuffer_ = MakeRef(env_, stock);
