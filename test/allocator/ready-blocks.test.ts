@@ -120,6 +120,35 @@ describe('the policy learns of every ready block, in order, within its command',
     expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 0 });
     expect(inner.stats()).toMatchObject({ liveBlocks: 0, liveBytes: 0 });
   });
+
+  test('when the log of taken blocks is full, the next allocation is a call, which commits it', () => {
+    // Six classes of at most 32 bytes, 64 ready blocks each at most: more than the log holds.
+    const inner = new AlignedHeaderPolicy();
+    const seen: number[] = [];
+    const policy: AllocatorPolicy = {
+      readyClasses: { sizes: [1, 2, 4, 8, 16, 32], maxAlignment: 16 },
+      allocate: (size, alignment, scope) => inner.allocate(size, alignment, scope),
+      free: (address) => inner.free(address),
+      prepare: (k) => inner.prepare(k < 5 ? 0 : 1),
+      commit(address, size, alignment, scope) {
+        inner.commit(address, size, alignment, scope);
+        seen.push(size);
+      },
+      giveBack: (address) => inner.giveBack(address),
+    };
+    const allocator = new HostAllocator(policy);
+    const bridge = bridgeOf(allocator);
+    const cycle = (n: number) => Float64Array.from({ length: n }, (_, i) => 2 ** (i % 6));
+    driver.bench(bridge, cycle(6 * 400), new Float64Array(6 * 400).fill(8), 'pairs');  // every class at its most
+    const capacity = native.boundary.io.takenCapacity;
+    const sizes = cycle(capacity + 44);  // 50 a class: none runs dry
+    const before = { crossings: driver.crossings(bridge), seen: seen.length };
+    driver.bench(bridge, sizes, new Float64Array(sizes.length).fill(8), 'pairs');
+    expect(driver.crossings(bridge) - before.crossings).toBe(2);  // the full log's, and the end of the command's
+    // Every block but the one that found the log full came ready, committed in order.
+    expect(seen.slice(before.seen)).toEqual([...sizes.slice(0, capacity), ...sizes.slice(capacity + 1)]);
+    expect(allocator.stats()).toMatchObject({ liveCount: 0, policyErrors: 0 });
+  });
 });
 
 describe.each(DRIVERS.map((d) => [d.driver]))('ready blocks on and off report the same on %s', (d) => {
