@@ -41,7 +41,7 @@ export type { DeviceOptions, MemoryHeap, MemoryType, QueueFamily } from './vulka
 export { ComputePipeline, PipelineCache, PipelineLayout, pipelineCacheHeader } from './vulkan/pipeline';
 export type { ComputePipelineOptions, PipelineCacheHeader, PipelineLayoutOptions, PushConstantRange, SpecializationValue } from './vulkan/pipeline';
 export { ALLOCATION_SCOPES } from './allocator/policy';
-export type { AllocationScope, AllocatorPolicy, ChunkSource, InternalAllocationType, MemoryChunk } from './allocator/policy';
+export type { AllocationScope, AllocatorPolicy, ChunkSource, InternalAllocationType, MemoryChunk, ReadyClasses } from './allocator/policy';
 export { Queue } from './vulkan/queue';
 export type { SemaphoreSignal, SemaphoreWait, SubmitBatch } from './vulkan/queue';
 export { Semaphore } from './vulkan/semaphore';

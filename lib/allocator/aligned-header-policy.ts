@@ -20,10 +20,19 @@
 //
 // Size 0 gets a real block with 1 usable byte and a unique address (counted as 0 bytes
 // in liveBytes), so it can be freed like any other.
+//
+// Ready blocks (AllocatorPolicy.readyClasses, on unless { readyBlocks: false }): one
+// class per heap class up to 1 KiB, for alignments up to 16, whose bound is the block
+// less its header, so a ready block sits in the very heap class allocate() would use.
+// prepare() takes the raw block and writes a header with a tag of its own (word1 =
+// adjustment 16, log2 16), which free() and view() refuse; commit() writes the header
+// allocate() would have written (for alignment <= 16 the adjustment is always 16).
 
-import { ChunkHeap, type HeapChunk } from './chunk-heap';
-import type { AllocationScope, AllocatorPolicy, ChunkSource } from './policy';
+import { CLASS_SIZES, ChunkHeap, type HeapChunk } from './chunk-heap';
+import type { AllocationScope, AllocatorPolicy, ChunkSource, ReadyClasses } from './policy';
 import { nativeChunkSource, RetainingChunkSource } from './native-chunk-source';
+import { dropReadyBlocks } from './ready-stock';
+import * as is from '../util/is';
 
 export const HEADER_BYTES = 16;
 export const MAX_ALIGNMENT = 65536;
@@ -38,8 +47,23 @@ const MAX_HEADER_OFFSET = 0x40000000;
 /** Copies up to this many bytes with a word loop (no view allocation); bigger ones use set(). */
 const LOOP_COPY_BYTES = 512;
 
+const READY_MAX_ALIGNMENT = 16;
+/** Raw block size of each ready class: the heap classes from 32 B to 1 KiB. */
+const READY_BLOCK_BYTES = CLASS_SIZES.filter((size) => size > HEADER_BYTES && size <= 1024);
+const READY_CLASSES: ReadyClasses = Object.freeze({
+  sizes: Object.freeze(Array.from(READY_BLOCK_BYTES, (size) => size - HEADER_BYTES)),
+  maxAlignment: READY_MAX_ALIGNMENT,
+});
+const PREPARED_WORD1 = HEADER_BYTES | (4 << ALIGN_SHIFT);
+/** Mixed into a prepared block's tag: neither a live tag nor a freed one (~tag). */
+const PREPARED = 0x2d6b1e55;
+
 function tagFor(low32: number, word1: number): number {
   return MAGIC ^ Math.imul(low32 ^ word1, GOLDEN);
+}
+
+function preparedTag(low32: number): number {
+  return tagFor(low32, PREPARED_WORD1) ^ PREPARED;
 }
 
 function hex(address: number): string {
@@ -61,6 +85,11 @@ export interface AlignedHeaderPolicyOptions {
   source?: ChunkSource;
   /** Empty slabs kept per size class rather than released (default 1); see ChunkHeap. */
   spareSlabsPerClass?: number;
+  /**
+   * Ready blocks (default true): most allocations then cost no call into JS
+   * (docs/policies.md#ready-blocks). false: allocate() is called for every one.
+   */
+  readyBlocks?: boolean;
 }
 
 export interface AlignedHeaderPolicyStats {
@@ -75,6 +104,8 @@ export interface AlignedHeaderPolicyStats {
   rejected: number;
   /** Requests that failed because the source had no memory. */
   failures: number;
+  /** Blocks prepared for ready use and not committed: held (in bytesHeld), not live. */
+  readyBlocks: number;
 }
 
 export class AlignedHeaderPolicy implements AllocatorPolicy {
@@ -88,6 +119,9 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
 
   /** The raw block heap (exposed for inspection and tests). */
   readonly heap: ChunkHeap;
+  /** The ready-block classes, or null ({ readyBlocks: false }, or a subclass overriding allocate). */
+  readonly readyClasses: ReadyClasses | null;
+  private prepared = 0;
   private liveBlocks = 0;
   private liveBytes = 0;
   private rejected = 0;
@@ -102,6 +136,10 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
     this.source = options.source ?? AlignedHeaderPolicy.defaultSourceFactory?.() ?? AlignedHeaderPolicy.defaultSource ??
       new RetainingChunkSource(nativeChunkSource);
     this.heap = new ChunkHeap(this.source, { spareSlabsPerClass: options.spareSlabsPerClass });
+    const ready = options.readyBlocks ?? true;
+    if (typeof ready !== 'boolean') is.fail('type', 'a boolean', 'options.readyBlocks', ready);
+    // A subclass that overrides allocate() means to see every allocation.
+    this.readyClasses = ready && this.allocate === AlignedHeaderPolicy.prototype.allocate ? READY_CLASSES : null;
   }
 
   allocate(size: number, alignment: number, _scope: AllocationScope): number {
@@ -164,6 +202,51 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
     return moved;
   }
 
+  /** A block of ready class `sizeClass` (readyClasses.sizes), not live until commit(); 0 if the source has none. */
+  prepare(sizeClass: number): number {
+    const bytes = READY_BLOCK_BYTES[sizeClass];
+    if (!(bytes > 0)) {
+      throw new RangeError(`AlignedHeaderPolicy.prepare: ${sizeClass} is not a ready class (0 to ${READY_BLOCK_BYTES.length - 1})`);
+    }
+    const rawOffset = this.heap.allocateBlock(bytes);
+    if (rawOffset < 0) return 0;
+    const rec = this.heap.lastChunk;
+    const offset = rawOffset + HEADER_BYTES;
+    const w = offset >> 2;
+    rec.i32[w - 3] = PREPARED_WORD1;
+    rec.i32[w - 4] = preparedTag((rec.baseLo + offset) | 0);
+    this.prepared++;
+    return rec.base + offset;
+  }
+
+  /** A prepared block becomes live, exactly as allocate(size, alignment, scope) would have made it. */
+  commit(address: number, size: number, alignment: number, _scope: AllocationScope): void {
+    const rec = this.locatePrepared(address, 'commit');
+    const offset = this.foundOffset;
+    if (!(validAlignment(alignment) && alignment <= READY_MAX_ALIGNMENT && validSize(size) &&
+      HEADER_BYTES + (size > 0 ? size : 1) <= rec.blockSize)) {
+      throw new RangeError(`AlignedHeaderPolicy.commit: ${size} bytes aligned to ${alignment} do not fit ` +
+        `the prepared block ${hex(address)} (${rec.blockSize - HEADER_BYTES} bytes, alignment up to ${READY_MAX_ALIGNMENT})`);
+    }
+    const word1 = HEADER_BYTES | ((31 - Math.clz32(alignment)) << ALIGN_SHIFT);
+    const w = offset >> 2;
+    rec.i32[w - 3] = word1;
+    rec.f64[(offset >> 3) - 1] = size;
+    rec.i32[w - 4] = tagFor((rec.baseLo + offset) | 0, word1);
+    this.prepared--;
+    this.liveBlocks++;
+    this.liveBytes += size;
+  }
+
+  /** A prepared block back, unused. */
+  giveBack(address: number): void {
+    const rec = this.locatePrepared(address, 'giveBack');
+    const w = this.foundOffset >> 2;
+    rec.i32[w - 4] = ~rec.i32[w - 4]; // a second giveBack (or a commit) now fails the tag check
+    this.prepared--;
+    this.heap.freeBlock(rec, this.foundIndex);
+  }
+
   free(address: number): void {
     const rec = this.locate(address, 'free');
     const offset = this.foundOffset;
@@ -187,6 +270,7 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
       chunks: heap.chunks,
       rejected: this.rejected,
       failures: this.failures,
+      readyBlocks: this.prepared,
     };
   }
 
@@ -196,11 +280,13 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
    * HostAllocator.dispose()).
    */
   releaseAll(): void {
+    dropReadyBlocks(this); // no allocator on this policy may hand out a block released here
     this.heap.releaseAll();
     const trim = (this.source as { trim?: unknown }).trim;
     if (typeof trim === 'function') trim.call(this.source);
     this.liveBlocks = 0;
     this.liveBytes = 0;
+    this.prepared = 0;
   }
 
   private resizeInPlace(rec: HeapChunk, offset: number, oldSize: number, size: number, address: number): number {
@@ -247,6 +333,25 @@ export class AlignedHeaderPolicy implements AllocatorPolicy {
       }
     }
     throw new RangeError(`AlignedHeaderPolicy.${caller}: ${hex(address)} was not allocated by this policy (${reason})`);
+  }
+
+  /** Like locate(), for a block prepare() made that is neither committed nor given back. */
+  private locatePrepared(address: number, caller: string): HeapChunk {
+    const rec = this.heap.chunkFor(address - HEADER_BYTES);
+    if (rec !== null) {
+      const offset = address - rec.base;
+      if (offset <= MAX_HEADER_OFFSET && (offset | 0) === offset && (offset & (HEADER_BYTES - 1)) === 0 &&
+        rec.i32[(offset >> 2) - 4] === preparedTag((rec.baseLo + offset) | 0)) {
+        const index = this.heap.liveBlockIndex(rec, offset - HEADER_BYTES);
+        if (index >= 0) {
+          this.foundOffset = offset;
+          this.foundIndex = index;
+          return rec;
+        }
+      }
+    }
+    throw new RangeError(`AlignedHeaderPolicy.${caller}: ${hex(address)} is not a prepared block of this policy ` +
+      '(never prepared, or already committed or given back)');
   }
 }
 

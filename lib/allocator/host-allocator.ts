@@ -6,6 +6,7 @@ import { AlignedHeaderPolicy } from './aligned-header-policy';
 import native, { Native } from '../native/binding';
 import type { AllocatorPolicy } from './policy';
 import { makeDispatcher } from './policy-dispatcher';
+import { giveBackReadyBlocks, readyStockOf } from './ready-stock';
 import { Trace } from '../trace/trace';
 import { decodeTrace, nativeTraceOptions, RawTrace, TraceOptions } from '../trace/recorder';
 import * as is from '../util/is';
@@ -78,11 +79,13 @@ export class HostAllocator {
       bridge = new native.AllocatorBridge('native');
     } else {
       checkPolicy(policy);
+      const stock = readyStockOf(policy);
       this.policy = policy;
       bridge = new native.AllocatorBridge('js');
-      const dispatcher = makeDispatcher(policy, bridge.io!);
+      const dispatcher = makeDispatcher(policy, bridge.io!, stock);
       dispatchers.set(bridge, dispatcher);
       bridge.setDispatcher(dispatcher, typeof policy.reallocate === 'function');
+      if (stock !== null) bridge.setReadyClasses(stock.buffer, stock.sizes, stock.maxAlignment);
     }
     if (check !== undefined && check !== false) {
       if (check === true) bridge.enableContractChecks(false);
@@ -99,12 +102,12 @@ export class HostAllocator {
   }
 
   /**
-   * Gives back the memory its policy holds (the policy's releaseAll(): for
-   * AlignedHeaderPolicy, every chunk, the pool's included) now, rather than after a
-   * garbage collection finds the allocator dropped. Refused while objects created
-   * with it (or with another allocator on the same policy) are alive, and from inside
-   * a Vulkan command. Idempotent; afterwards the allocator can no longer be passed as
-   * `{ allocator }`, while stats() still answers.
+   * Gives back the memory its policy holds (its ready blocks, then the policy's
+   * releaseAll(): for AlignedHeaderPolicy, every chunk, the pool's included) now,
+   * rather than after a garbage collection finds the allocator dropped. Refused while
+   * objects created with it (or with another allocator on the same policy) are alive,
+   * and from inside a Vulkan command. Idempotent; afterwards the allocator can no
+   * longer be passed as `{ allocator }`, while stats() still answers.
    */
   dispose(): void {
     const bridge = bridgeOf(this);
@@ -122,7 +125,8 @@ export class HostAllocator {
       throw new Error('Cannot dispose a HostAllocator while objects created with another HostAllocator on the same ' +
         `policy are alive: ${listed(shared)}; destroy them first`);
     }
-    bridge.drain();  // deferred frees reach the policy before its memory goes
+    bridge.drain();  // taken ready blocks and deferred frees reach the policy before its memory goes
+    if (policy !== null) giveBackReadyBlocks(policy);  // no allocator on it may hand them out now
     disposed.add(this);
     policy?.releaseAll?.();
   }
@@ -138,7 +142,8 @@ export class HostAllocator {
 
   /**
    * Exact figures from the bridge's own record of live blocks, independent of the
-   * policy. Off-thread frees still queued are handed to the policy first.
+   * policy. Ready blocks taken and frees still deferred or queued are handed to the
+   * policy first.
    */
   stats(): AllocatorStats {
     const bridge = bridgeOf(this);
@@ -226,7 +231,7 @@ function checkPolicy(policy: unknown): asserts policy is AllocatorPolicy {
       throw new TypeError(`Expected a function for policy.${name} but received ${describe(p[name])}`);
     }
   }
-  for (const name of ['reallocate', 'internalAllocation', 'internalFree', 'releaseAll']) {
+  for (const name of ['reallocate', 'internalAllocation', 'internalFree', 'releaseAll', 'prepare', 'commit', 'giveBack']) {
     if (p[name] !== undefined && typeof p[name] !== 'function') {
       throw new TypeError(`Expected a function or undefined for policy.${name} but received ${describe(p[name])}`);
     }

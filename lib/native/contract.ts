@@ -77,6 +77,11 @@ export declare class AllocatorBridge {
   readonly io: Float64Array | null;
   /** The one function callbacks call (lib/allocator/policy-dispatcher.ts); `policyReallocates`: the policy has reallocate. */
   setDispatcher(dispatcher: () => number, policyReallocates: boolean): void;
+  /**
+   * Ready blocks (lib/allocator/ready-stock.ts): JS-thread allocations that fit a class
+   * (bounds ascending, alignment <= maxAlignment) take a block from `stock` with no call.
+   */
+  setReadyClasses(stock: ArrayBuffer, bounds: number[], maxAlignment: number): void;
   startTrace(options: { capacity: number; maxEvents: number; grow: boolean; callSites: boolean }): void;
   /** Validation mode (native/core/validator.h); `throwAfterCommand`: throw AllocationViolationError after a command. */
   enableContractChecks(throwAfterCommand: boolean): void;
@@ -91,7 +96,7 @@ export declare class AllocatorBridge {
   /** Resets peaks and per-command tables (live figures stay). */
   resetCounters(): void;
   liveBlocks(): NativeLiveBlock[];
-  /** Hands deferred and queued frees to the policy now; returns how many. */
+  /** Hands the ready blocks taken and the deferred and queued frees to the policy now; returns how many frees. */
   drain(): number;
   /** The last exception (or rejection TypeError) the policy produced, or undefined. */
   readonly lastPolicyError: unknown;
@@ -482,6 +487,8 @@ export declare const __testDriver: {
   contend(bridge: AllocatorBridge, pairs: number): boolean;
   /** A driver's allocation loop, timed in ns (see native/test/test_driver.cc). */
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
+  /** Calls from C++ into the bridge's JS dispatcher so far. */
+  crossings(bridge: AllocatorBridge): number;
   /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */
   failedWait(device: Device, result: number): Promise<boolean>;
 };
@@ -491,6 +498,8 @@ export declare const boundary: {
   io: {
     op: number; size: number; alignment: number; scope: number; address: number; freeCount: number; errorCount: number;
     freesStart: number; freeCapacity: number; length: number;
+    takenCount: number; takenStart: number; takenFields: number; takenCapacity: number;
+    readyClassLimit: number; readyCapacity: number; readyStride: number;
   };
   ops: { allocate: number; reallocate: number; flush: number; internalAllocate: number; internalFree: number };
   /** Byte offsets of the trace event's fields, and its size. */

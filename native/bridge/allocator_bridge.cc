@@ -54,6 +54,7 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
           InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
           InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
           InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
+          InstanceMethod<&AllocatorBridge::SetReadyClasses>("setReadyClasses", napi_default_method),
           InstanceMethod<&AllocatorBridge::StartTrace>("startTrace", napi_default_method),
           InstanceMethod<&AllocatorBridge::EnableValidation>("enableContractChecks", napi_default_method),
           InstanceMethod<&AllocatorBridge::Violations>("violations", napi_default_method),
@@ -106,6 +107,7 @@ AllocatorBridge::~AllocatorBridge() {
   }
   if (dispatcher_) napi_delete_reference(env_, dispatcher_);
   if (ioBuffer_) napi_delete_reference(env_, ioBuffer_);
+  if (stockBuffer_) napi_delete_reference(env_, stockBuffer_);
 }
 
 // ---- trampolines: C entry points handed to the driver -------------------------
@@ -196,10 +198,16 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
     CheckScope(scope, 0, size);
   }
   if (!IsPowerOfTwo(alignment)) return RejectBadAlignment(kind, request, 0, alignment);
-  void* p = Refuse()   ? nullptr
-            : onJs     ? PolicyAllocate(size, alignment, scope)
-            : jsThread ? cache_.Allocate(size, alignment)
-                       : AlignedAllocate(size, alignment);
+  void* p = nullptr;
+  bool ready = false;
+  if (Refuse()) {
+  } else if (!onJs) {
+    p = jsThread ? cache_.Allocate(size, alignment) : AlignedAllocate(size, alignment);
+  } else if ((p = TakeReady(size, alignment))) {
+    ready = true;
+  } else {
+    p = PolicyAllocate(size, alignment, scope);
+  }
   if (!p) {
     registry_.CountFailure(kind, request);
     return nullptr;
@@ -207,8 +215,10 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
   Extent live;
   if (!registry_.Insert(p, request, &live, jsThread)) {
     RejectOverlap(p, "allocate", kind, request, live);
+    if (ready) LogTaken(p, size, alignment, -1);  // never the driver's: back to the policy
     return nullptr;
   }
+  if (ready) LogTaken(p, size, alignment, scope);
   if (validator_) validator_->Allocated(reinterpret_cast<uintptr_t>(p));
   return p;
 }
@@ -463,6 +473,7 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   napi_get_undefined(env_, &recv);
   napi_get_reference_value(env_, dispatcher_, &fn);
   data_->policyDepth++;
+  crossings_++;
   napi_status status = napi_call_function(env_, recv, fn, 0, nullptr, &result);
   data_->policyDepth--;
   if (io_[io::kErrorCount] > 0) CollectFreeErrors();
@@ -473,8 +484,12 @@ napi_value AllocatorBridge::Dispatch(io::Op op) {
   if (pending) napi_get_and_clear_last_exception(env_, &error);
   // A worker stopped in (or before) the call: not the policy's doing, and nothing can
   // be recorded in JS any more. The driver gets NULL for this and every later
-  // callback, so the command fails and leaves no object that could not be wrapped.
-  if (!JsRunnable(env_)) return nullptr;
+  // callback, so the command fails and leaves no object that could not be wrapped
+  // (ready blocks included: none can be committed any more).
+  if (!JsRunnable(env_)) {
+    jsStopped_ = true;
+    return nullptr;
+  }
   if (error)
     RecordPolicyError(error);
   else
@@ -499,6 +514,29 @@ void* AllocatorBridge::PolicyReallocate(void* original, size_t size, size_t alig
   io_[io::kScope] = scope < kScopeCount ? scope : 0;
   napi_value result = Dispatch(io::kReallocate);
   return result ? AcceptAddress(result, "reallocate", size, alignment) : nullptr;
+}
+
+void* AllocatorBridge::TakeReady(size_t size, size_t alignment) {
+  if (alignment > readyMaxAlignment_ || readyBounds_.empty() || size > readyBounds_.back() || jsStopped_)
+    return nullptr;
+  if (io_[io::kTakenCount] == io::kTakenCapacity) return nullptr;
+  size_t k = 0;
+  while (readyBounds_[k] < size) k++;  // few classes, and most requests are small
+  double* slots = stock_ + k * io::kReadyStride;
+  const int count = static_cast<int>(slots[0]);
+  if (count == 0) return nullptr;
+  slots[0] = count - 1;
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(slots[count]));
+}
+
+void AllocatorBridge::LogTaken(void* p, size_t size, size_t alignment, int scope) {
+  const int count = static_cast<int>(io_[io::kTakenCount]);  // below capacity: TakeReady checked
+  double* entry = io_ + io::kTakenStart + count * io::kTakenFields;
+  entry[0] = static_cast<double>(reinterpret_cast<uintptr_t>(p));
+  entry[1] = static_cast<double>(size);
+  entry[2] = static_cast<double>(alignment);
+  entry[3] = scope < 0 ? -1 : scope < kScopeCount ? scope : 0;
+  io_[io::kTakenCount] = count + 1;
 }
 
 void AllocatorBridge::DeferPolicyFree(void* memory) {
@@ -533,14 +571,14 @@ void AllocatorBridge::MoveQueuedFrees() {
 
 size_t AllocatorBridge::FlushFrees() {
   if (!CanCallJs()) return 0;
-  if (io_[io::kFreeCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
+  if (io_[io::kFreeCount] == 0 && io_[io::kTakenCount] == 0 && !hasQueued_.load(std::memory_order_acquire)) return 0;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
   if (pending) return 0;  // never run JS over an exception on its way out
   HandleScope hs(env_);
   MoveQueuedFrees();
   size_t count = static_cast<size_t>(io_[io::kFreeCount]);
-  if (count > 0) Dispatch(io::kFlush);
+  if (count > 0 || io_[io::kTakenCount] > 0) Dispatch(io::kFlush);
   return count;
 }
 
@@ -788,6 +826,31 @@ Napi::Value AllocatorBridge::SetDispatcher(const Napi::CallbackInfo& info) {
   napi_create_reference(env_, info[0], 0, &dispatcher_);
   policyReallocates_ = info[1].ToBoolean().Value();
   return info.Env().Undefined();
+}
+
+// setReadyClasses(stock: ArrayBuffer, bounds: number[], maxAlignment: number), checked in
+// lib/allocator/ready-stock.ts: from now on, JS-thread allocations of up to bounds[k]
+// bytes (the first class that fits) aligned to at most maxAlignment take class k's
+// ready blocks from `stock`. Once per bridge, after setDispatcher.
+Napi::Value AllocatorBridge::SetReadyClasses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!dispatcher_ || stockBuffer_) throw Napi::Error::New(env, "This bridge takes no (other) ready classes");
+  if (!info[0].IsArrayBuffer() || !info[1].IsArray() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "Expected a stock ArrayBuffer, class bounds and an alignment");
+  Napi::Array array = info[1].As<Napi::Array>();
+  std::vector<size_t> bounds;
+  for (uint32_t k = 0; k < array.Length(); k++)
+    bounds.push_back(static_cast<size_t>(array.Get(k).As<Napi::Number>().DoubleValue()));
+  Napi::ArrayBuffer stock = info[0].As<Napi::ArrayBuffer>();
+  if (bounds.empty() || bounds.size() > io::kReadyClassLimit ||
+      stock.ByteLength() < bounds.size() * io::kReadyStride * sizeof(double))
+    throw Napi::RangeError::New(env, "Expected 1 to 32 class bounds and a stock large enough for them");
+  // Set only once all is read: TakeReady needs every one of them.
+  readyBounds_ = std::move(bounds);
+  readyMaxAlignment_ = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+  stock_ = static_cast<double*>(stock.Data());
+  stockBuffer_ = MakeRef(env_, stock);
+  return env.Undefined();
 }
 
 Napi::Value AllocatorBridge::ResetCounters(const Napi::CallbackInfo& info) {

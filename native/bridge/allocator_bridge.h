@@ -16,6 +16,12 @@
 //     gets it at the start of the next call, at the end of the command, or when
 //     the array is full. The bridge's own record is updated at once, so statistics
 //     are exact; only the policy's memory is reserved a little longer.
+//   - ready blocks (a policy with readyClasses, docs/policies.md): blocks the policy
+//     prepared ahead, per size class, in a second shared array (its "stock"). An
+//     allocation that fits a class with a block in stock takes it with no call, is
+//     recorded as any policy block, and is logged in the shared array; the dispatcher
+//     commits the log, in order, before anything else at its next call (at the latest
+//     at the end of the command, or when the log is full) and refills the stock.
 // Without a policy (NATIVE_POLICY) everything is served by the C++ allocator.
 #pragma once
 #include <napi.h>
@@ -36,9 +42,20 @@ namespace vkalloc {
 // lib/allocator/policy-dispatcher.ts reads it from).
 namespace io {
 constexpr int kOp = 0, kSize = 1, kAlignment = 2, kScope = 3, kAddress = 4, kFreeCount = 5, kErrorCount = 6;
+constexpr int kTakenCount = 7;
 constexpr int kFreesStart = 8;
 constexpr int kFreeCapacity = 1024;
-constexpr int kLength = kFreesStart + kFreeCapacity;
+// Ready blocks taken since the last call, in order: (address, size, alignment, scope)
+// each; scope -1 marks a block refused (it overlapped a live one), to be given back.
+constexpr int kTakenStart = kFreesStart + kFreeCapacity;
+constexpr int kTakenFields = 4;
+constexpr int kTakenCapacity = 256;
+constexpr int kLength = kTakenStart + kTakenFields * kTakenCapacity;
+// The stock (a Float64Array of its own, one per policy, shared by the bridges on it):
+// per class, at class * kReadyStride, the count of ready blocks, then their addresses.
+constexpr int kReadyClassLimit = 32;
+constexpr int kReadyCapacity = 64;
+constexpr int kReadyStride = 1 + kReadyCapacity;
 enum Op { kAllocate = 1, kReallocate = 2, kFlush = 3, kInternalAllocate = 4, kInternalFree = 5 };
 }  // namespace io
 
@@ -56,8 +73,11 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   // A violation as a JS object { kind, command, object, thread, address, size, detail }.
   static Napi::Object ViolationObject(Napi::Env env, const ViolationRecord& v);
   bool WantsCallSites() const { return wantsCallSites_; }
-  // Hands every deferred and queued free to the policy; JS thread only. Returns how many.
+  // Hands the ready blocks taken and every deferred and queued free to the policy; JS
+  // thread only. Returns how many frees.
   size_t FlushFrees();
+  // Calls into the dispatcher so far (a counter for tests: the test driver's crossings()).
+  uint64_t Crossings() const { return crossings_; }
 
  private:
   static void* VKAPI_PTR Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope);
@@ -88,6 +108,10 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   // Runs the dispatcher for io_[kOp]; returns its result, or nullptr after recording a throw.
   napi_value Dispatch(io::Op op);
   void* PolicyAllocate(size_t size, size_t alignment, int scope);
+  // A ready block for this request (JS thread, no call), or nullptr: no class fits,
+  // none is in stock, or the taken log is full (then the call that follows empties it).
+  void* TakeReady(size_t size, size_t alignment);
+  void LogTaken(void* p, size_t size, size_t alignment, int scope);
   void* PolicyReallocate(void* original, size_t size, size_t alignment, int scope);
   void DeferPolicyFree(void* memory);
   void MoveQueuedFrees();  // off-thread queue -> shared array (JS thread)
@@ -107,6 +131,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::Value LastPolicyError(const Napi::CallbackInfo& info);
   Napi::Value IoArray(const Napi::CallbackInfo& info);
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
+  Napi::Value SetReadyClasses(const Napi::CallbackInfo& info);
   Napi::Value StartTrace(const Napi::CallbackInfo& info);
   Napi::Value EnableValidation(const Napi::CallbackInfo& info);
   Napi::Value FailFrom(const Napi::CallbackInfo& info);
@@ -128,6 +153,14 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   napi_ref dispatcher_ = nullptr;
   napi_ref ioBuffer_ = nullptr;  // the ArrayBuffer behind io_ (V8's: never moves)
   double* io_ = nullptr;
+  uint64_t crossings_ = 0;
+  // Ready blocks: the classes' usable-size bounds (ascending; empty: none), the largest
+  // alignment they serve, and the stock (the ArrayBuffer is V8's: never moves).
+  std::vector<size_t> readyBounds_;
+  size_t readyMaxAlignment_ = 0;
+  napi_ref stockBuffer_ = nullptr;
+  double* stock_ = nullptr;
+  bool jsStopped_ = false;           // a call found the environment stopping: no more ready blocks
   Napi::ObjectReference lastError_;  // [error]
   uint64_t policyErrors_ = 0;
   bool wantsCallSites_ = false;

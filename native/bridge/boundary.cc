@@ -32,6 +32,13 @@ Napi::Object Boundary(Napi::Env env) {
   ioLayout.Set("freesStart", io::kFreesStart);
   ioLayout.Set("freeCapacity", io::kFreeCapacity);
   ioLayout.Set("length", io::kLength);
+  ioLayout.Set("takenCount", io::kTakenCount);
+  ioLayout.Set("takenStart", io::kTakenStart);
+  ioLayout.Set("takenFields", io::kTakenFields);
+  ioLayout.Set("takenCapacity", io::kTakenCapacity);
+  ioLayout.Set("readyClassLimit", io::kReadyClassLimit);
+  ioLayout.Set("readyCapacity", io::kReadyCapacity);
+  ioLayout.Set("readyStride", io::kReadyStride);
 
   Napi::Object ops = Napi::Object::New(env);
   ops.Set("allocate", static_cast<int>(io::kAllocate));

@@ -202,6 +202,12 @@ Napi::Value Bench(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(ns));
 }
 
+// crossings(bridge) -> calls from C++ into the bridge's JS dispatcher so far
+Napi::Value Crossings(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "Expected an AllocatorBridge");
+  return Napi::Number::New(info.Env(), static_cast<double>(UnwrapAs<AllocatorBridge>(info[0])->Crossings()));
+}
+
 // failedWait(device, result) -> Promise: an asynchronous wait of `device` (Device::StartWait,
 // as fence.waitAsync() makes) whose vkWaitForFences returns `result`, as a driver's would
 // on a lost device: the failure path the CPU drivers never take.
@@ -228,6 +234,7 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("write", Napi::Function::New<Write>(env, "write"));
   o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
   o.Set("contend", Napi::Function::New<Contend>(env, "contend"));
+  o.Set("crossings", Napi::Function::New<Crossings>(env, "crossings"));
   o.Set("failedWait", Napi::Function::New<FailedWait>(env, "failedWait"));
   return o;
 }

@@ -12,7 +12,11 @@ test('the loaded addon agrees with the TypeScript tables', () => {
   expect(native.boundary.violationNames).toEqual([...VIOLATION_NAMES]);
   expect(native.boundary.eventKindCount).toBe(EVENT_KINDS.length);
   expect(native.boundary.traceEvent.bytes).toBe(56);
-  expect(native.boundary.io.length).toBe(native.boundary.io.freesStart + native.boundary.io.freeCapacity);
+  // The frees, then the taken ready blocks, fill the shared array; the stock is an array of its own.
+  const io = native.boundary.io;
+  expect(io.takenStart).toBe(io.freesStart + io.freeCapacity);
+  expect(io.length).toBe(io.takenStart + io.takenFields * io.takenCapacity);
+  expect(io.readyStride).toBe(1 + io.readyCapacity);
 });
 
 test.each([

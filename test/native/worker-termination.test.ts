@@ -29,6 +29,7 @@ const SCENARIOS: [string, string][] = [
   ['policy', 'inside a TypeScript policy call, at its n-th allocation of vkCreateInstance/vkCreateDevice/...'],
   ['commands', 'looping on Vulkan commands with a TypeScript policy, callback checks and a call-site trace'],
   ['created', 'in the frees that end a create command that succeeded (vkCreateInstance, vkCreateDevice, ...)'],
+  ['ready', 'inside a TypeScript policy committing ready blocks, with the rest of the log pending'],
   ['exit', 'by process.exit() inside a TypeScript policy'],
 ];
 
