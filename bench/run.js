@@ -62,6 +62,8 @@ const alignments = new Float64Array(N);
 for (let i = 0; i < N; i++) [sizes[i], alignments[i]] = picks[(i * 7919) % picks.length];
 
 const tsAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy());
+// The same policy calling into JS for every allocation, as before ready blocks.
+const syncAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy({ readyBlocks: false }));
 const tracedAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy());
 const cppAllocator = new v.HostAllocator(v.NATIVE_POLICY);
 const perCall = (ns) => ns / N;
@@ -73,11 +75,13 @@ const traced = (mode) => {
   return perCall(ns);
 };
 const TS = 'TypeScript AlignedHeaderPolicy';
+const SYNC = 'the same, ready blocks off';
 const TRACED = 'TypeScript policy, tracing on';
 const CPP = 'C++ aligned allocator (NATIVE_POLICY)';
 const MALLOC = 'posix_memalign + free, no callbacks';
 const pairSamples = interleaveSamples({
   [TS]: () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'pairs')),
+  [SYNC]: () => perCall(native.__testDriver.bench(bridgeOf(syncAllocator), sizes, alignments, 'pairs')),
   [TRACED]: () => traced('pairs'),
   [CPP]: () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'pairs')),
   [MALLOC]: () => perCall(native.__testDriver.bench(null, sizes, alignments, 'malloc')),
@@ -102,7 +106,12 @@ const INSTANCE_BATCH = quick ? 2 : 5;
 /** vkCreateInstance, vkCreateDevice, and device cycles with one allocator for instance and device, on one driver. */
 function commandMeasures(driver, withDevice) {
   // One allocator per variant, kept across rounds, as an application keeps its allocator.
-  const allocators = { 'NULL allocator': null, 'TypeScript policy': new v.HostAllocator(), 'C++ policy': new v.HostAllocator(v.NATIVE_POLICY) };
+  const allocators = {
+    'NULL allocator': null,
+    'TypeScript policy': new v.HostAllocator(),
+    'TS, ready blocks off': new v.HostAllocator(new v.AlignedHeaderPolicy({ readyBlocks: false })),
+    'C++ policy': new v.HostAllocator(v.NATIVE_POLICY),
+  };
   const instance = interleaveSamples(Object.fromEntries(Object.entries(allocators).map(([name, allocator]) => [name, () =>
     timeMs(() => {
       for (let i = 0; i < INSTANCE_BATCH; i++) v.createInstance({ driver }, { allocator }).destroy();
@@ -128,7 +137,15 @@ function commandMeasures(driver, withDevice) {
       for (let i = 0; i < DEVICE_BATCH; i++) gpu.createDevice({ queues: [{ family: 0 }] }, { allocator }).destroy();
     }) / DEVICE_BATCH])), ROUNDS);
   for (const { inst } of Object.values(setups)) inst.destroy();
-  return { instance, device, cycle };
+  // Calls into JS (crossings) for one more vkCreateInstance+Destroy, against its allocations.
+  const crossings = {};
+  for (const name of ['TypeScript policy', 'TS, ready blocks off']) {
+    const bridge = bridgeOf(allocators[name]);
+    const [c0, a0] = [native.__testDriver.crossings(bridge), allocators[name].stats().calls.allocate];
+    v.createInstance({ driver }, { allocator: allocators[name] }).destroy();
+    crossings[name] = { crossings: native.__testDriver.crossings(bridge) - c0, allocations: allocators[name].stats().calls.allocate - a0 };
+  }
+  return { instance, device, cycle, crossings };
 }
 
 const lavapipe = commandMeasures('lavapipe', true);
@@ -322,6 +339,7 @@ function report() {
     }
     lines.push('', `Whole commands on ${driver}, ms:`);
     for (const [k, xs] of Object.entries(m.instance)) lines.push(`  vkCreateInstance+Destroy, ${k.padEnd(20)} ${sp(spread(xs))}`);
+    for (const [k, c] of Object.entries(m.crossings)) lines.push(`  calls into JS per vkCreateInstance+Destroy, ${k}: ${c.crossings} (${c.allocations} allocations)`);
     if (m.device) for (const [k, xs] of Object.entries(m.device)) lines.push(`  vkCreateDevice+Destroy,   ${k.padEnd(20)} ${sp(spread(xs))}`);
     for (const [k, xs] of Object.entries(m.cycle)) lines.push(`  device cycle, one allocator, ${k.padEnd(17)} ${sp(spread(xs))}`);
   }

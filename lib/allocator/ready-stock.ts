@@ -18,7 +18,7 @@ const { readyClassLimit: CLASS_LIMIT, readyCapacity: CAPACITY, readyStride: STRI
  * Bytes of ready blocks one class may keep at most (but 2 blocks at least): half a 4 KiB
  * slab. With 4 KiB, a class whose whole stock was taken and freed between two calls
  * emptied two slabs at once: one went back to the source and came again at the refill
- * (in bench/ready-blocks.js, 630 slabs per 100k pairs; none with 2 or 3 KiB).
+ * (measured with the pair loop of bench/run.js: 630 slabs per 100k pairs; none with 2 or 3 KiB).
  */
 const STOCK_BYTES = 2048;
 const MAX_ALIGNMENT = 65536;
