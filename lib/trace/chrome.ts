@@ -28,6 +28,7 @@
 import * as fs from 'fs';
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
 import { EVENT_FLAGS, EVENT_KINDS } from './format';
+import { seqOrderOf } from './replay';
 import type { Trace, TraceBlock, TraceEvent } from './trace';
 
 export interface ChromeTraceEvent {
@@ -211,7 +212,7 @@ export function writeChromeTrace(trace: Trace, path: string): void {
 
     const threads = new Set<number>();
     const hex = (a: number) => `"0x${a.toString(16)}"`;
-    const order = seqOrderOf(trace);
+    const order = seqOrderOf(d);
     for (let n = 0; n < d.count; n++) {
       const i = order ? order[n] : n;
       const kind = d.kind[i];
@@ -282,18 +283,4 @@ function usText(ns: number): string {
     digits--;
   }
   return `${whole}.${String(frac).padStart(digits, '0')}`;
-}
-
-/**
- * Event indices in seq order (as Trace.events() visits them); null when that is the
- * columns' own order (the recorder's), which then needs no array of its own.
- */
-export function seqOrderOf(trace: Trace): Uint32Array | null {
-  const d = trace.data;
-  let i = 1;
-  while (i < d.count && d.seq[i] >= d.seq[i - 1]) i++;
-  if (i >= d.count) return null;
-  const order = new Uint32Array(d.count);
-  for (let j = 0; j < order.length; j++) order[j] = j;
-  return order.sort((a, b) => d.seq[a] - d.seq[b]);
 }
