@@ -29,7 +29,8 @@ import * as fs from 'fs';
 import { SCOPE_NAMES } from '../native/boundary';
 import { EVENT_FLAGS, EVENT_KINDS } from './format';
 import { ProtoWriter } from './protobuf';
-import { ColumnReplay, scopeOf, type Run } from './replay';
+import { ColumnReplay, scopeOf, type ReplayHooks, type Run } from './replay';
+import type { TraceData } from './format';
 import type { Trace } from './trace';
 
 /** Trace.packet */
@@ -202,7 +203,7 @@ export function writePerfettoTrace(trace: Trace, path: string): void {
   try {
     const out = new Packets(fd);
     writeTracks(trace, out);
-    new PerfettoReplay(trace, out).run();
+    new PerfettoReplay(trace, out).replay.run();
     out.drain(true);
   } finally {
     fs.closeSync(fd);
@@ -268,7 +269,9 @@ function writeTracks(trace: Trace, out: Packets): void {
 }
 
 /** The events, written as the replay (lib/trace/replay.ts) reaches them. */
-class PerfettoReplay extends ColumnReplay {
+class PerfettoReplay implements ReplayHooks {
+  readonly replay: ColumnReplay;
+  readonly d: TraceData;
   readonly arg: Record<Argument, number>;
   readonly vulkan: number;
   readonly allocation: number;
@@ -282,13 +285,14 @@ class PerfettoReplay extends ColumnReplay {
   readonly values = new Float64Array(SCOPE_NAMES.length + 1);
 
   constructor(trace: Trace, readonly out: Packets) {
-    super(trace.data);
+    this.d = trace.data;
+    this.replay = new ColumnReplay(this.d, this);
     this.arg = Object.fromEntries(ARGUMENTS.map((a) => [a, out.argNames.id(a)])) as Record<Argument, number>;
     this.vulkan = out.categories.id('vulkan');
     this.allocation = out.categories.id('allocation');
     this.kindName = EVENT_KINDS.map((k) => out.eventNames.id(k));
-    this.commandName = this.commandNames.map((c) => out.eventNames.id(c));
-    this.commandString = this.commandNames.map((c) => out.strings.id(c));
+    this.commandName = this.replay.commandNames.map((c) => out.eventNames.id(c));
+    this.commandString = this.replay.commandNames.map((c) => out.strings.id(c));
     this.scopeString = SCOPE_NAMES.map((s) => out.strings.id(s));
     this.objectStrings = new Uint32Array(this.d.objects.length);
   }
@@ -299,7 +303,7 @@ class PerfettoReplay extends ColumnReplay {
     return (this.objectStrings[id] ||= this.out.strings.id(`${d.objects[id].type} #${id}`));
   }
 
-  protected opened(i: number): void {
+  opened(i: number): void {
     const { d, out } = this;
     const p = out.packet(d.time[i]);
     const e = out.event(SLICE_BEGIN, JS_TRACK, this.commandName[d.command[i]], this.vulkan);
@@ -310,12 +314,12 @@ class PerfettoReplay extends ColumnReplay {
     out.w.end(p);
   }
 
-  protected closed(run: Run, time: number, result: number | null): void {
+  closed(run: Run): void {
     const { out, arg } = this;
     const object = this.objectString(run.object);
-    const p = out.packet(time);
+    const p = out.packet(run.end);
     const e = out.event(SLICE_END, JS_TRACK, 0, 0);
-    if (result !== null) out.number(arg.result, result);
+    if (run.result !== null) out.number(arg.result, run.result);
     else out.yes(arg.unfinished);
     if (object) out.interned(arg.object, object);
     out.number(arg.allocations, run.allocations);
@@ -328,11 +332,11 @@ class PerfettoReplay extends ColumnReplay {
   }
 
   /** A callback's instant. */
-  protected called(i: number, ended: number, top: Run | null): void {
+  called(i: number, ended: number, top: Run | null): void {
     const d = this.d;
     const kind = d.kind[i];
     // The slice it sits in names the command already.
-    const command = d.thread[i] === 0 && top && top.name === this.commandNames[d.command[i]] ? 0 : this.commandString[d.command[i]];
+    const command = d.thread[i] === 0 && top && top.name === this.replay.commandNames[d.command[i]] ? 0 : this.commandString[d.command[i]];
     if (kind === KIND_FREE) this.freeInstant(i, ended, command);
     else if (kind > KIND_FREE) this.internalInstant(i, command);
     else this.allocateInstant(i, ended, command);
@@ -351,15 +355,16 @@ class PerfettoReplay extends ColumnReplay {
 
   /** Closes an instant, with the counters it changed and whether it failed. */
   closeInstant(i: number, [p, e]: [number, number]): void {
-    const { out, changes, uuids, values } = this;
+    const { out, uuids, values, replay } = this;
+    const changes = replay.changes;
     if ((this.d.flags[i] & EVENT_FLAGS.failed) !== 0) out.yes(this.arg.failed);
     if (changes > 0) {
       for (let k = 0; k < changes; k++) {
-        uuids[k] = SCOPE_COUNTER + this.changed[k];
-        values[k] = this.scopeLive[this.changed[k]];
+        uuids[k] = SCOPE_COUNTER + replay.changed[k];
+        values[k] = replay.scopeLive[replay.changed[k]];
       }
       uuids[changes] = TOTAL_COUNTER;
-      values[changes] = this.liveTotal;
+      values[changes] = replay.liveTotal;
       out.w.packed(TrackEvent.extraCounterTrackUuids, uuids, changes + 1);
       out.w.packed(TrackEvent.extraCounterValues, values, changes + 1);
     }
@@ -371,7 +376,7 @@ class PerfettoReplay extends ColumnReplay {
   freeInstant(i: number, ended: number, command: number): void {
     const { d, out, arg } = this;
     const b = ended >= 0 ? ended : i;
-    const object = this.objectString(ended >= 0 ? this.endedObject : d.object[i]);
+    const object = this.objectString(ended >= 0 ? this.replay.endedObject : d.object[i]);
     const opened = this.openInstant(i, command);
     out.pointer(arg.address, d.address[i]);
     out.number(arg.size, d.size[b]);

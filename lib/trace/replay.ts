@@ -52,15 +52,8 @@ class AddressMap {
     return at;
   }
 
-  /** The value for `address`, or -1. */
-  get(address: number): number {
-    return this.#values[this.#slot(address)];
-  }
-
-  /** The object of the block at `address` (which is live). */
-  object(address: number): number {
-    return this.#objects[this.#slot(address)];
-  }
+  /** The object of the entry take() took last. */
+  taken = 0;
 
   set(address: number, value: number, object: number): void {
     const at = this.#slot(address);
@@ -71,10 +64,13 @@ class AddressMap {
     if (2 * this.#size > this.#keys.length) this.#grow();
   }
 
-  delete(address: number): void {
+  /** Removes the entry for `address`: returns its value (its object in `taken`), or -1 when there is none. */
+  take(address: number): number {
     const keys = this.#keys, values = this.#values, objects = this.#objects, mask = keys.length - 1;
     let hole = this.#slot(address);
-    if (values[hole] === -1) return;
+    const value = values[hole];
+    if (value === -1) return -1;
+    this.taken = objects[hole];
     values[hole] = -1;
     this.#size--;
     // Entries after the hole that probed past it move back into it.
@@ -88,6 +84,7 @@ class AddressMap {
         hole = at;
       }
     }
+    return value;
   }
 
   #grow(): void {
@@ -112,14 +109,30 @@ export interface Run {
   frees: number;
   bytesAllocated: number;
   bytesFreed: number;
+  /** Once it ended: when, and its command-end's VkResult (null: left unfinished). */
+  end: number | null;
+  result: number | null;
+}
+
+/** What the replay hands each event to, once it is applied: a writer. */
+export interface ReplayHooks {
+  /** A run began (event i); it is on top of `open` now. */
+  opened(i: number, run: Run): void;
+  /** A run ended (its end and result are set); it is off `open` now. */
+  closed(run: Run): void;
+  /**
+   * A callback (event i), applied: `ended` is the block (the index of the event that made
+   * it) that a free or reallocation ended, or -1; `top`, the innermost run going on.
+   */
+  called(i: number, ended: number, top: Run | null): void;
 }
 
 /**
  * The replay: run() visits every event in seq order, applies it, and hands it to the
- * subclass's hooks, which write it. Between hooks the fields say where the replay stands.
+ * hooks, which read the fields for where the replay stands. One class whatever the
+ * writer (not a base class of each): V8 then compiles it once, not once per writer.
  */
-export abstract class ColumnReplay {
-  readonly d: TraceData;
+export class ColumnReplay {
   /** Command names by index (a missing one is 'none'). */
   readonly commandNames: string[];
   /** JS-thread runs going on now, nested ones on top. */
@@ -138,20 +151,9 @@ export abstract class ColumnReplay {
   stale = -1;
   readonly #live = new AddressMap();
 
-  constructor(d: TraceData) {
-    this.d = d;
+  constructor(readonly d: TraceData, readonly hooks: ReplayHooks) {
     this.commandNames = d.commands.map((c) => c ?? 'none');
   }
-
-  /** A run began (event i); it is on top of `open` now. */
-  protected abstract opened(i: number, run: Run): void;
-  /** A run ended at `time`: with its command-end's VkResult, or null when it was left unfinished. */
-  protected abstract closed(run: Run, time: number, result: number | null): void;
-  /**
-   * A callback (event i), applied: `ended` is the block (the index of the event that made
-   * it) that a free or reallocation ended, or -1; `top`, the innermost run going on.
-   */
-  protected abstract called(i: number, ended: number, top: Run | null): void;
 
   run(): void {
     const d = this.d;
@@ -165,15 +167,15 @@ export abstract class ColumnReplay {
       else this.#callback(i);
     }
     // Runs the trace stopped inside end with it, innermost first.
-    while (this.open.length > 0) this.closed(this.open.pop()!, this.time, null);
+    while (this.open.length > 0) this.#close(this.open.pop()!, this.time, null);
   }
 
   #begin(i: number): void {
     const d = this.d;
     const run: Run = { begin: i, name: this.commandNames[d.command[i]], object: d.object[i],
-      allocations: 0, reallocations: 0, frees: 0, bytesAllocated: 0, bytesFreed: 0 };
+      allocations: 0, reallocations: 0, frees: 0, bytesAllocated: 0, bytesFreed: 0, end: null, result: null };
     this.open.push(run);
-    this.opened(i, run);
+    this.hooks.opened(i, run);
   }
 
   #end(i: number): void {
@@ -184,10 +186,16 @@ export abstract class ColumnReplay {
     while (at >= 0 && open[at].name !== name) at--;
     if (at < 0) return;
     // Runs left open inside this one end with it, unfinished.
-    while (open.length > at + 1) this.closed(open.pop()!, d.time[i], null);
+    while (open.length > at + 1) this.#close(open.pop()!, d.time[i], null);
     const run = open.pop()!;
     run.object ||= d.object[i];
-    this.closed(run, d.time[i], d.size[i]);
+    this.#close(run, d.time[i], d.size[i]);
+  }
+
+  #close(run: Run, time: number, result: number | null): void {
+    run.end = time;
+    run.result = result;
+    this.hooks.closed(run);
   }
 
   #callback(i: number): void {
@@ -203,16 +211,15 @@ export abstract class ColumnReplay {
     let ended = -1;
     if (kind === KIND_FREE && !failed) ended = this.#free(i, run);
     else if (kind <= KIND_REALLOCATE && !failed) ended = this.#allocate(i, kind, run);
-    this.called(i, ended, top);
+    this.hooks.called(i, ended, top);
   }
 
   /** A free: ends the live block at its address; returns that block, or -1. */
   #free(i: number, run: Run | null): number {
     const d = this.d;
-    const ended = d.address[i] ? this.#live.get(d.address[i]) : -1;
+    const ended = d.address[i] ? this.#endBlock(d.address[i]) : -1;
     if (ended >= 0) {
-      this.endedObject = this.#live.object(d.address[i]);
-      this.#remove(d.address[i]);
+      this.endedObject = this.#live.taken;
       if (run) {
         run.frees++;
         run.bytesFreed += d.size[ended];
@@ -227,16 +234,14 @@ export abstract class ColumnReplay {
     let object = d.object[i];
     let ended = -1;
     if (kind === KIND_REALLOCATE) {
-      ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) : -1;
+      ended = d.oldAddress[i] ? this.#endBlock(d.oldAddress[i]) : -1;
       if (ended >= 0) {
-        this.endedObject = live.object(d.oldAddress[i]);
-        this.#remove(d.oldAddress[i]);
+        this.endedObject = live.taken;
         object ||= this.endedObject;
         if (run) run.bytesFreed += d.size[ended];
       }
     }
-    this.stale = live.get(d.address[i]);
-    if (this.stale >= 0) this.#remove(d.address[i]);  // an address handed out twice: a free was dropped
+    this.stale = this.#endBlock(d.address[i]);  // an address handed out twice: a free was dropped
     live.set(d.address[i], i, object);
     this.#change(scopeOf(d.scope[i]), d.size[i]);
     if (run) {
@@ -247,10 +252,11 @@ export abstract class ColumnReplay {
     return ended;
   }
 
-  #remove(address: number): void {
-    const b = this.#live.get(address);
-    this.#live.delete(address);
-    this.#change(scopeOf(this.d.scope[b]), -this.d.size[b]);
+  /** Ends the live block at `address`, if any: returns it, or -1. */
+  #endBlock(address: number): number {
+    const b = this.#live.take(address);
+    if (b >= 0) this.#change(scopeOf(this.d.scope[b]), -this.d.size[b]);
+    return b;
   }
 
   #change(scope: number, bytes: number): void {
