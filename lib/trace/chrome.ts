@@ -166,35 +166,22 @@ export function writeChromeTrace(trace: Trace, path: string): void {
   }
 }
 
-/** What the three writers share: the output, and the names they repeat, encoded once. */
+/** What the three writers share. */
 class ChromeText {
   readonly d: TraceData;
   /** The trace's duration, as Trace.summary() gives it: the end of the runs it stopped inside. */
   readonly duration: number;
-  readonly commands: Piece[];
-  readonly scopes = ALLOCATION_SCOPES.map((s) => piece(JSON.stringify(s)));
-  readonly #objects: (Piece | undefined)[] = [];
 
   constructor(readonly trace: Trace, readonly out: JsonWriter) {
     const d = (this.d = trace.data);
     let duration = 0;
     for (let i = 0; i < d.count; i++) duration = Math.max(duration, d.time[i]);
     this.duration = duration;
-    this.commands = d.commands.map((c) => piece(JSON.stringify(c ?? 'none')));
   }
 
   objectName(id: number): string | null {
     const o = this.trace.object(id);
     return o ? `${o.type} #${id}` : null;
-  }
-
-  /** The JSON of objectName(id). */
-  object(id: number): Piece {
-    return (this.#objects[id] ??= piece(JSON.stringify(this.objectName(id))));
-  }
-
-  command(c: number): Piece {
-    return this.commands[c] ?? this.commands[0];
   }
 }
 
@@ -241,52 +228,68 @@ const KIND_REALLOCATE = EVENT_KINDS.indexOf('reallocate');
 const KIND_INTERNAL_ALLOCATE = EVENT_KINDS.indexOf('internal-allocate');
 const KIND_INTERNAL_FREE = EVENT_KINDS.indexOf('internal-free');
 
-// The instants' text, around the numbers.
-const KIND_HEAD = EVENT_KINDS.map((k) => piece(`,{"name":${JSON.stringify(k)},"cat":"allocation","ph":"i","s":"t","pid":${PID},"tid":`));
-const TS = piece(',"ts":');
+// The instants' text between the numbers (and the names, CallbackWriter's).
 const SEQ = piece(',"args":{"seq":');
-const COMMAND = piece(',"command":');
 const SIZE = piece(',"size":');
 const ALIGNMENT = piece(',"alignment":');
 const ADDRESS = piece(',"address":');
-const SCOPE = piece(',"scope":');
-const OBJECT = piece(',"object":');
 const OLD_ADDRESS = piece(',"oldAddress":');
 const OLD_SIZE = piece(',"oldSize":');
 const NULL = piece('null');
 const FAILED = piece(',"failed":true');
 const CLOSE = piece('}}');
+const SCOPES = ALLOCATION_SCOPES.map((s) => piece(`,"scope":${JSON.stringify(s)}`));
 
 /** An instant per callback (and the names of off-thread tracks, before their first). */
 class CallbackWriter implements ReplayHooks {
   readonly replay: ColumnReplay;
-  readonly #threads = new Set<number>();
+  /** By thread, then kind: the text up to the time, tid included. null: the thread's track is not named yet. */
+  readonly #heads: (Piece[] | null)[] = new Array(256).fill(null);
+  /** The names, with their keys: by command index, by object id (made when first needed). */
+  readonly #commands: Piece[];
+  readonly #noCommand = piece(`,"command":${JSON.stringify('none')}`);
+  readonly #objects: (Piece | undefined)[];
+  readonly #noObject = piece(`,"object":null`);
 
   constructor(readonly text: ChromeText) {
-    this.replay = new ColumnReplay(text.d, this);
+    const d = text.d;
+    this.replay = new ColumnReplay(d, this);
+    this.#commands = d.commands.map((c) => piece(`,"command":${JSON.stringify(c ?? 'none')}`));
+    this.#objects = new Array(d.objects.length).fill(undefined);
+  }
+
+  /** The instant's text before its time; the first of a thread other than the JS thread names its track. */
+  #head(kind: number, thread: number): Piece {
+    let heads = this.#heads[thread];
+    if (heads === null) {
+      if (thread !== 0) for (const e of threadEvents(thread)) this.text.out.text(`,${JSON.stringify(e)}`);
+      heads = this.#heads[thread] = EVENT_KINDS.map((k) =>
+        piece(`,{"name":${JSON.stringify(k)},"cat":"allocation","ph":"i","s":"t","pid":${PID},"tid":${JS_TID + thread},"ts":`));
+    }
+    return heads[kind];
+  }
+
+  #command(c: number): Piece {
+    return this.#commands[c] ?? this.#noCommand;
+  }
+
+  #object(id: number): Piece {
+    if (id >= this.#objects.length) return this.#noObject;
+    return (this.#objects[id] ??= piece(`,"object":${JSON.stringify(this.text.objectName(id))}`));
   }
 
   opened(): void {}
   closed(): void {}
 
   called(i: number, ended: number): void {
-    const { text } = this;
-    const { d } = text;
-    const { out } = text;
+    const d = this.text.d;
+    const out = this.text.out;
     const kind = d.kind[i];
-    const thread = d.thread[i];
-    if (thread !== 0 && !this.#threads.has(thread)) {
-      this.#threads.add(thread);
-      for (const e of threadEvents(thread)) out.text(`,${JSON.stringify(e)}`);
-    }
-    out.piece(KIND_HEAD[kind]);
-    out.number(JS_TID + thread);
-    out.piece(TS);
+    out.piece(this.#head(kind, d.thread[i]));
     out.micros(d.time[i]);
     out.piece(SEQ);
     out.number(d.seq[i]);
-    out.piece(COMMAND);
-    out.piece(text.command(d.command[i]));
+    out.piece(this.#command(d.command[i]));
     if (kind === KIND_FREE) {
       // Size, scope and object are those of the block it ended (its own may be blank).
       const b = ended >= 0 ? ended : i;
@@ -294,15 +297,12 @@ class CallbackWriter implements ReplayHooks {
       out.address(d.address[i]);
       out.piece(SIZE);
       out.number(d.size[b]);
-      out.piece(SCOPE);
-      out.piece(text.scopes[scopeOf(d.scope[b])]);
-      out.piece(OBJECT);
-      out.piece(text.object(ended >= 0 ? this.replay.endedObject : d.object[i]));
+      out.piece(SCOPES[scopeOf(d.scope[b])]);
+      out.piece(this.#object(ended >= 0 ? this.replay.endedObject : d.object[i]));
     } else if (kind === KIND_INTERNAL_ALLOCATE || kind === KIND_INTERNAL_FREE) {
       out.piece(SIZE);
       out.number(d.size[i]);
-      out.piece(SCOPE);
-      out.piece(text.scopes[scopeOf(d.scope[i])]);
+      out.piece(SCOPES[scopeOf(d.scope[i])]);
     } else {
       out.piece(SIZE);
       out.number(d.size[i]);
@@ -310,10 +310,8 @@ class CallbackWriter implements ReplayHooks {
       out.number(d.alignment[i]);
       out.piece(ADDRESS);
       out.address(d.address[i]);
-      out.piece(SCOPE);
-      out.piece(text.scopes[scopeOf(d.scope[i])]);
-      out.piece(OBJECT);
-      out.piece(text.object(d.object[i]));
+      out.piece(SCOPES[scopeOf(d.scope[i])]);
+      out.piece(this.#object(d.object[i]));
       if (kind === KIND_REALLOCATE) {
         out.piece(OLD_ADDRESS);
         out.address(d.oldAddress[i]);

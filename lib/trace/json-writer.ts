@@ -41,11 +41,12 @@ export class JsonWriter {
       this.#writeAll(p, p.length);
       return;
     }
-    // Pieces are short: a loop is quicker than a call to set().
     const b = this.#buffer;
-    let at = this.#used;
-    for (let k = 0; k < p.length; k++) b[at++] = p[k];
-    this.#used = at;
+    const at = this.#used;
+    // A short piece: a loop is quicker than a call to set().
+    if (p.length > 16) b.set(p, at);
+    else for (let k = 0; k < p.length; k++) b[at + k] = p[k];
+    this.#used = at + p.length;
   }
 
   /** A number, as JSON.stringify writes it. */
