@@ -157,8 +157,9 @@ export function writeChromeTrace(trace: Trace, path: string): void {
     for (const e of events.slice(1)) out.text(`,${JSON.stringify(e)}`);
     new RunWriter(text).replay.run();
     new CallbackWriter(text).replay.run();
-    out.text(`,{"name":${JSON.stringify(LIVE_BYTES_COUNTER)},"ph":"C","pid":${PID},"ts":0,"args":{${ALLOCATION_SCOPES.map((s) => `${JSON.stringify(s)}:0`).join()}}}`);
-    new CounterWriter(text).replay.run();
+    const counters = new CounterWriter(text);
+    counters.write(0);  // nothing live at time 0
+    counters.replay.run();
     const metadata = { ...trace.meta, format: 'vkalloc-chrome-trace', version: 1, events: trace.count, dropped: trace.dropped };
     out.text(`],"displayTimeUnit":"ns","metadata":${JSON.stringify(metadata)}}`);
   } finally {
@@ -352,14 +353,17 @@ class CounterWriter implements ReplayHooks {
   closed(): void {}
 
   called(i: number): void {
-    const { replay } = this;
-    if (replay.changes === 0) return;
+    if (this.replay.changes > 0) this.write(this.text.d.time[i]);
+  }
+
+  /** A counter event of the live bytes now. */
+  write(time: number): void {
     const { out } = this.text;
     out.piece(COUNTER_HEAD);
-    out.micros(replay.d.time[i]);
+    out.micros(time);
     for (let k = 0; k < SCOPE_KEYS.length; k++) {
       out.piece(SCOPE_KEYS[k]);
-      out.number(replay.scopeLive[k]);
+      out.number(this.replay.scopeLive[k]);
     }
     out.piece(CLOSE);
   }
