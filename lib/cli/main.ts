@@ -77,7 +77,7 @@ Options:
   --json         Print the summary, leaks and still-live blocks as JSON
   --chrome OUT   Write the Chrome trace-event JSON (open it in ui.perfetto.dev)
   --perfetto OUT Write a Perfetto protobuf trace: the same content, a fraction of
-                 the size, time and memory (open it in ui.perfetto.dev)
+                 the size (open it in ui.perfetto.dev)
   --top N        Objects to list, biggest first (default 20)
   -h, --help     Show this help`,
 

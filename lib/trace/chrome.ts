@@ -22,13 +22,16 @@
 // `metadata` holds the trace's meta plus format, version, events and dropped.
 //
 // writeChromeTrace streams the same document to a file, text equal to
-// JSON.stringify(toChromeTrace(trace)), without building it: callback and counter
-// events are written straight from the trace's columns, a megabyte at a time, so a
-// trace of a million callbacks costs the replay's memory, not a million objects.
-import * as fs from 'fs';
+// JSON.stringify(toChromeTrace(trace)), without building it: the events are written as
+// the typed-array replay of lib/trace/replay.ts reaches them, as bytes into a bounded
+// buffer (json-writer.ts), so that a trace of a million callbacks costs neither an
+// object per block (Trace's replay) nor a string per event. The replay runs three
+// times, once per part of the document: command runs, then callbacks, then counters.
 import { SCOPE_NAMES as ALLOCATION_SCOPES } from '../native/boundary';
-import { EVENT_FLAGS, EVENT_KINDS } from './format';
-import type { Trace, TraceBlock, TraceEvent } from './trace';
+import { EVENT_FLAGS, EVENT_KINDS, type TraceData } from './format';
+import { JsonWriter, piece, type Piece } from './json-writer';
+import { ColumnReplay, scopeOf, type ReplayHooks, type Run } from './replay';
+import type { CommandSpan, Trace, TraceBlock, TraceEvent } from './trace';
 
 export interface ChromeTraceEvent {
   name: string;
@@ -61,7 +64,9 @@ export function toChromeTrace(trace: Trace): ChromeTrace {
     const o = trace.object(id);
     return o ? `${o.type} #${id}` : null;
   };
-  const events = headEvents(trace, objectName);
+  const events = processEvents(trace);
+  const duration = trace.summary().duration;
+  for (const span of trace.commandSpans()) events.push(runEvent(span, duration, objectName));
 
   // A free's size, scope and object are those of the block it ended (the event's own may be blank).
   const ended = new Map<number, TraceBlock>();
@@ -72,8 +77,7 @@ export function toChromeTrace(trace: Trace): ChromeTrace {
     if (e.kind === 'command-begin' || e.kind === 'command-end') continue;
     if (e.thread !== 0 && !threads.has(e.thread)) {
       threads.add(e.thread);
-      events.push({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID + e.thread, args: { name: `driver thread ${e.thread} (off-thread callbacks)` } });
-      events.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID + e.thread, args: { sort_index: e.thread } });
+      events.push(...threadEvents(e.thread));
     }
     events.push(instant(e, ended.get(e.index), objectName));
   }
@@ -106,57 +110,117 @@ function instant(e: TraceEvent, ended: TraceBlock | undefined, objectName: (id: 
   return { name: e.kind, cat: 'allocation', ph: 'i', s: 't', pid: PID, tid: JS_TID + e.thread, ts: us(e.time), args };
 }
 
-/** The events before the callbacks (names, command spans), as toChromeTrace makes them. */
-function headEvents(trace: Trace, objectName: (id: number) => string | null): ChromeTraceEvent[] {
-  const events: ChromeTraceEvent[] = [];
+/** The metadata events that name the process and the JS thread: the document's first. */
+function processEvents(trace: Trace): ChromeTraceEvent[] {
   const driver = trace.meta.driver;
-  events.push({ name: 'process_name', ph: 'M', pid: PID, args: { name: driver ? `vkalloc (${driver})` : 'vkalloc' } });
-  events.push({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID, args: { name: 'JS thread: Vulkan commands' } });
-  events.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID, args: { sort_index: 0 } });
-  const end = trace.summary().duration;
-  for (const span of trace.commandSpans()) {
-    events.push({
-      name: span.command, cat: 'vulkan', ph: 'X', pid: PID, tid: JS_TID, ts: us(span.start), dur: us((span.end ?? end) - span.start),
-      args: {
-        seq: span.beginSeq, result: span.result, object: objectName(span.object), callSite: span.callSite,
-        allocations: span.allocations, reallocations: span.reallocations, frees: span.frees,
-        bytesAllocated: span.bytesAllocated, bytesFreed: span.bytesFreed, ...(span.end === null ? { unfinished: true } : {}),
-      },
-    });
-  }
-  return events;
+  return [
+    { name: 'process_name', ph: 'M', pid: PID, args: { name: driver ? `vkalloc (${driver})` : 'vkalloc' } },
+    { name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID, args: { name: 'JS thread: Vulkan commands' } },
+    { name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID, args: { sort_index: 0 } },
+  ];
 }
 
-/** Appends text to a file a megabyte at a time (written as UTF-8 into one reused buffer). */
-class Sink {
-  #fd: number;
-  #buffer = Buffer.allocUnsafe(4 << 20);
-  #used = 0;
-  constructor(path: string) {
-    this.#fd = fs.openSync(path, 'w');
+/** The metadata events that name an off-thread track, before its first callback. */
+function threadEvents(thread: number): ChromeTraceEvent[] {
+  return [
+    { name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID + thread, args: { name: `driver thread ${thread} (off-thread callbacks)` } },
+    { name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID + thread, args: { sort_index: thread } },
+  ];
+}
+
+type RunFields = Pick<CommandSpan, 'command' | 'beginSeq' | 'start' | 'end' | 'result' | 'object' | 'callSite' |
+  'allocations' | 'reallocations' | 'frees' | 'bytesAllocated' | 'bytesFreed'>;
+
+/** A command run's complete event; one the trace stopped inside lasts to `duration`. */
+function runEvent(span: RunFields, duration: number, objectName: (id: number) => string | null): ChromeTraceEvent {
+  return {
+    name: span.command, cat: 'vulkan', ph: 'X', pid: PID, tid: JS_TID, ts: us(span.start), dur: us((span.end ?? duration) - span.start),
+    args: {
+      seq: span.beginSeq, result: span.result, object: objectName(span.object), callSite: span.callSite,
+      allocations: span.allocations, reallocations: span.reallocations, frees: span.frees,
+      bytesAllocated: span.bytesAllocated, bytesFreed: span.bytesFreed, ...(span.end === null ? { unfinished: true } : {}),
+    },
+  };
+}
+
+/**
+ * Writes the Chrome trace-event JSON of `trace` to `path`: the text of
+ * JSON.stringify(toChromeTrace(trace)), streamed (see the top of this file).
+ */
+export function writeChromeTrace(trace: Trace, path: string): void {
+  const out = new JsonWriter(path);
+  try {
+    const text = new ChromeText(trace, out);
+    const events = processEvents(trace);
+    out.text(`{"traceEvents":[${JSON.stringify(events[0])}`);
+    // Every event from here on follows one: each begins with its comma.
+    for (const e of events.slice(1)) out.text(`,${JSON.stringify(e)}`);
+    new RunWriter(text).replay.run();
+    new CallbackWriter(text).replay.run();
+    const counters = new CounterWriter(text);
+    counters.write(0);  // nothing live at time 0
+    counters.replay.run();
+    const metadata = { ...trace.meta, format: 'vkalloc-chrome-trace', version: 1, events: trace.count, dropped: trace.dropped };
+    out.text(`],"displayTimeUnit":"ns","metadata":${JSON.stringify(metadata)}}`);
+  } finally {
+    out.close();
   }
-  write(text: string): void {
-    // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    if (this.#used + 3 * text.length > this.#buffer.length) {
-      this.flush();
-      if (3 * text.length > this.#buffer.length) {
-        fs.writeSync(this.#fd, text);
-        return;
-      }
+}
+
+/** What the three writers share. */
+class ChromeText {
+  readonly d: TraceData;
+  /** The trace's duration, as Trace.summary() gives it: the end of the runs it stopped inside. */
+  readonly duration: number;
+
+  constructor(readonly trace: Trace, readonly out: JsonWriter) {
+    const d = (this.d = trace.data);
+    let duration = 0;
+    for (let i = 0; i < d.count; i++) duration = Math.max(duration, d.time[i]);
+    this.duration = duration;
+  }
+
+  objectName(id: number): string | null {
+    const o = this.trace.object(id);
+    return o ? `${o.type} #${id}` : null;
+  }
+}
+
+/** The command runs' complete events, in the order they began (each once it and those before it ended). */
+class RunWriter implements ReplayHooks {
+  readonly replay: ColumnReplay;
+  readonly #waiting: Run[] = [];
+  #next = 0;
+
+  constructor(readonly text: ChromeText) {
+    this.replay = new ColumnReplay(text.d, this);
+  }
+
+  opened(_i: number, run: Run): void {
+    this.#waiting.push(run);
+  }
+
+  closed(): void {
+    const waiting = this.#waiting;
+    while (this.#next < waiting.length && waiting[this.#next].end !== null) this.#write(waiting[this.#next++]);
+    if (this.#next === waiting.length) {
+      waiting.length = 0;
+      this.#next = 0;
     }
-    this.#used += this.#buffer.write(text, this.#used, 'utf8');
   }
-  flush(): void {
-    let at = 0;
-    while (at < this.#used) at += fs.writeSync(this.#fd, this.#buffer, at, this.#used - at);
-    this.#used = 0;
-  }
-  close(): void {
-    try {
-      this.flush();
-    } finally {
-      fs.closeSync(this.#fd);
-    }
+
+  called(): void {}
+
+  #write(run: Run): void {
+    const { d } = this.text;
+    const seq = d.seq[run.begin];
+    const span: RunFields = {
+      command: this.replay.commandNames[d.command[run.begin]] ?? 'none', beginSeq: seq, start: d.time[run.begin],
+      end: run.result === null ? null : run.end, result: run.result, object: run.object, callSite: d.callSites[seq] ?? null,
+      allocations: run.allocations, reallocations: run.reallocations, frees: run.frees,
+      bytesAllocated: run.bytesAllocated, bytesFreed: run.bytesFreed,
+    };
+    this.text.out.text(`,${JSON.stringify(runEvent(span, this.text.duration, (id) => this.text.objectName(id)))}`);
   }
 }
 
@@ -164,136 +228,143 @@ const KIND_FREE = EVENT_KINDS.indexOf('free');
 const KIND_REALLOCATE = EVENT_KINDS.indexOf('reallocate');
 const KIND_INTERNAL_ALLOCATE = EVENT_KINDS.indexOf('internal-allocate');
 const KIND_INTERNAL_FREE = EVENT_KINDS.indexOf('internal-free');
-const KIND_COMMAND_BEGIN = EVENT_KINDS.indexOf('command-begin');
-const KIND_COMMAND_END = EVENT_KINDS.indexOf('command-end');
 
-/**
- * Writes the Chrome trace-event JSON of `trace` to `path`: the text of
- * JSON.stringify(toChromeTrace(trace)), streamed (see the top of this file).
- */
-export function writeChromeTrace(trace: Trace, path: string): void {
-  const d = trace.data;
-  const names = new Map<number, string | null>();
-  const objectName = (id: number): string | null => {
-    let name = names.get(id);
-    if (name === undefined) {
-      const o = trace.object(id);
-      name = o ? `${o.type} #${id}` : null;
-      names.set(id, name);
-    }
-    return name;
-  };
-  const quote = (id: number) => JSON.stringify(objectName(id));
-  // Pieces that repeat, made once.
-  const kindHead = EVENT_KINDS.map((k) => `{"name":${JSON.stringify(k)},"cat":"allocation","ph":"i","s":"t","pid":${PID},"tid":`);
-  const commands = d.commands.map((c) => JSON.stringify(c));
-  const noCommand = JSON.stringify('none');
-  const scopes = ALLOCATION_SCOPES.map((s) => JSON.stringify(s));
-  const scopeOf = (scope: number) => scopes[scope] ?? scopes[0];
+// The instants' text between the numbers (and the names, CallbackWriter's).
+const SEQ = piece(',"args":{"seq":');
+const SIZE = piece(',"size":');
+const ALIGNMENT = piece(',"alignment":');
+const ADDRESS = piece(',"address":');
+const OLD_ADDRESS = piece(',"oldAddress":');
+const OLD_SIZE = piece(',"oldSize":');
+const NULL = piece('null');
+const FAILED = piece(',"failed":true');
+const CLOSE = piece('}}');
+const SCOPES = ALLOCATION_SCOPES.map((s) => piece(`,"scope":${JSON.stringify(s)}`));
 
-  // A free's (and a reallocate's old) size, scope and object are those of the block it ended.
-  const blocks = trace.blocks();
-  const endedBy = new Int32Array(d.count).fill(-1);
-  for (let b = 0; b < blocks.length; b++) {
-    const end = blocks[b].endIndex;
-    if (end !== null) endedBy[end] = b;
+/** An instant per callback (and the names of off-thread tracks, before their first). */
+class CallbackWriter implements ReplayHooks {
+  readonly replay: ColumnReplay;
+  /** By thread, then kind: the text up to the time, tid included. null: the thread's track is not named yet. */
+  readonly #heads: (Piece[] | null)[] = new Array(256).fill(null);
+  /** The names, with their keys: by command index, by object id (made when first needed). */
+  readonly #commands: Piece[];
+  readonly #noCommand = piece(`,"command":${JSON.stringify('none')}`);
+  readonly #objects: (Piece | undefined)[];
+  readonly #noObject = piece(`,"object":null`);
+
+  constructor(readonly text: ChromeText) {
+    const d = text.d;
+    this.replay = new ColumnReplay(d, this);
+    this.#commands = d.commands.map((c) => piece(`,"command":${JSON.stringify(c ?? 'none')}`));
+    this.#objects = new Array(d.objects.length).fill(undefined);
   }
 
-  const sink = new Sink(path);
-  try {
-    sink.write('{"traceEvents":[');
-    let first = true;
-    const put = (text: string) => {
-      sink.write(first ? text : `,${text}`);
-      first = false;
-    };
-    for (const e of headEvents(trace, objectName)) put(JSON.stringify(e));
-
-    const threads = new Set<number>();
-    const hex = (a: number) => `"0x${a.toString(16)}"`;
-    const order = seqOrderOf(trace);
-    for (let n = 0; n < d.count; n++) {
-      const i = order ? order[n] : n;
-      const kind = d.kind[i];
-      if (kind === KIND_COMMAND_BEGIN || kind === KIND_COMMAND_END) continue;
-      const thread = d.thread[i];
-      if (thread !== 0 && !threads.has(thread)) {
-        threads.add(thread);
-        put(JSON.stringify({ name: 'thread_name', ph: 'M', pid: PID, tid: JS_TID + thread, args: { name: `driver thread ${thread} (off-thread callbacks)` } }));
-        put(JSON.stringify({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: JS_TID + thread, args: { sort_index: thread } }));
-      }
-      const command = commands[d.command[i]] ?? noCommand;
-      const b = endedBy[i];
-      const ended = b >= 0 ? blocks[b] : undefined;
-      let args: string;
-      if (kind === KIND_FREE) {
-        args = `,"address":${hex(d.address[i])},"size":${ended ? ended.size : d.size[i]},"scope":${ended ? JSON.stringify(ended.scope) : scopeOf(d.scope[i])},` +
-          `"object":${quote(ended ? ended.object : d.object[i])}`;
-      } else if (kind === KIND_INTERNAL_ALLOCATE || kind === KIND_INTERNAL_FREE) {
-        args = `,"size":${d.size[i]},"scope":${scopeOf(d.scope[i])}`;
-      } else {
-        args = `,"size":${d.size[i]},"alignment":${d.alignment[i]},"address":${hex(d.address[i])},"scope":${scopeOf(d.scope[i])},"object":${quote(d.object[i])}`;
-        if (kind === KIND_REALLOCATE) args += `,"oldAddress":${hex(d.oldAddress[i])},"oldSize":${ended ? ended.size : null}`;
-      }
-      if ((d.flags[i] & EVENT_FLAGS.failed) !== 0) args += ',"failed":true';
-      put(`${kindHead[kind]}${JS_TID + thread},"ts":${usText(d.time[i])},"args":{"seq":${d.seq[i]},"command":${command}${args}}}`);
+  /** The instant's text before its time; the first of a thread other than the JS thread names its track. */
+  #head(kind: number, thread: number): Piece {
+    let heads = this.#heads[thread];
+    if (heads === null) {
+      if (thread !== 0) for (const e of threadEvents(thread)) this.text.out.text(`,${JSON.stringify(e)}`);
+      heads = this.#heads[thread] = EVENT_KINDS.map((k) =>
+        piece(`,{"name":${JSON.stringify(k)},"cat":"allocation","ph":"i","s":"t","pid":${PID},"tid":${JS_TID + thread},"ts":`));
     }
+    return heads[kind];
+  }
 
-    const series = trace.liveSeries();
-    const columns = ALLOCATION_SCOPES.map((s) => series.scopes[s]);
-    const keys = scopes.map((s) => `${s}:`);
-    const head = `{"name":${JSON.stringify(LIVE_BYTES_COUNTER)},"ph":"C","pid":${PID},"ts":`;
-    // One scope changes per event: the others' text is kept from the event before.
-    const last = columns.map(() => NaN);
-    const text = columns.map(() => '');
-    for (let j = 0; j < series.time.length; j++) {
-      let args = '';
-      for (let k = 0; k < columns.length; k++) {
-        const value = columns[k][j];
-        if (value !== last[k] || Object.is(value, -0)) {
-          last[k] = value;
-          text[k] = `${k ? ',' : ''}${keys[k]}${JSON.stringify(value)}`;
-        }
-        args += text[k];
+  #command(c: number): Piece {
+    return this.#commands[c] ?? this.#noCommand;
+  }
+
+  #object(id: number): Piece {
+    if (id >= this.#objects.length) return this.#noObject;
+    return (this.#objects[id] ??= piece(`,"object":${JSON.stringify(this.text.objectName(id))}`));
+  }
+
+  opened(): void {}
+  closed(): void {}
+
+  called(i: number, ended: number): void {
+    const d = this.text.d;
+    const out = this.text.out;
+    const kind = d.kind[i];
+    out.piece(this.#head(kind, d.thread[i]));
+    out.micros(d.time[i]);
+    out.piece(SEQ);
+    out.number(d.seq[i]);
+    out.piece(this.#command(d.command[i]));
+    if (kind === KIND_FREE) {
+      // Size, scope and object are those of the block it ended (its own may be blank).
+      const b = ended >= 0 ? ended : i;
+      out.piece(ADDRESS);
+      out.address(d.address[i]);
+      out.piece(SIZE);
+      out.number(d.size[b]);
+      out.piece(SCOPES[scopeOf(d.scope[b])]);
+      out.piece(this.#object(ended >= 0 ? this.replay.endedObject : d.object[i]));
+    } else if (kind === KIND_INTERNAL_ALLOCATE || kind === KIND_INTERNAL_FREE) {
+      out.piece(SIZE);
+      out.number(d.size[i]);
+      out.piece(SCOPES[scopeOf(d.scope[i])]);
+    } else {
+      out.piece(SIZE);
+      out.number(d.size[i]);
+      out.piece(ALIGNMENT);
+      out.number(d.alignment[i]);
+      out.piece(ADDRESS);
+      out.address(d.address[i]);
+      out.piece(SCOPES[scopeOf(d.scope[i])]);
+      out.piece(this.#object(d.object[i]));
+      if (kind === KIND_REALLOCATE) {
+        out.piece(OLD_ADDRESS);
+        out.address(d.oldAddress[i]);
+        out.piece(OLD_SIZE);
+        const old = this.#oldBlock(ended);
+        if (old >= 0) out.number(d.size[old]);
+        else out.piece(NULL);
       }
-      put(`${head}${usText(series.time[j])},"args":{${args}}}`);
     }
+    if ((d.flags[i] & EVENT_FLAGS.failed) !== 0) out.piece(FAILED);
+    out.piece(CLOSE);
+  }
 
-    const metadata = { ...trace.meta, format: 'vkalloc-chrome-trace', version: 1, events: trace.count, dropped: trace.dropped };
-    sink.write(`],"displayTimeUnit":"ns","metadata":${JSON.stringify(metadata)}}`);
-  } finally {
-    sink.close();
+  /**
+   * The block whose size a reallocation's oldSize gives: the old one, or, where its new
+   * address was live too (a free the trace dropped), whichever of the two was made last,
+   * as toChromeTrace finds it (the last block that ended at this event).
+   */
+  #oldBlock(ended: number): number {
+    const { d } = this.text;
+    const stale = this.replay.stale;
+    if (stale < 0 || ended < 0) return ended < 0 ? stale : ended;
+    return (d.seq[ended] - d.seq[stale] || ended - stale) > 0 ? ended : stale;
   }
 }
 
-/**
- * JSON's text of ns / 1000, made from the integer (the shortest decimal that reads
- * back as ns / 1000 is the exact one, at most 3 decimals, below 2^53 / 1000 µs):
- * V8's shortest-decimal search for every timestamp cost most of the export.
- */
-function usText(ns: number): string {
-  if (!(Number.isSafeInteger(ns) && ns >= 0 && ns < 1e15)) return JSON.stringify(us(ns));
-  const whole = Math.floor(ns / 1000);
-  let frac = ns - whole * 1000;
-  if (frac === 0) return `${whole}`;
-  let digits = 3;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    digits--;
-  }
-  return `${whole}.${String(frac).padStart(digits, '0')}`;
-}
+const COUNTER_HEAD = piece(`,{"name":${JSON.stringify(LIVE_BYTES_COUNTER)},"ph":"C","pid":${PID},"ts":`);
+const SCOPE_KEYS = ALLOCATION_SCOPES.map((s, k) => piece(`${k ? ',' : ',"args":{'}${JSON.stringify(s)}:`));
 
-/**
- * Event indices in seq order (as Trace.events() visits them); null when that is the
- * columns' own order (the recorder's), which then needs no array of its own.
- */
-export function seqOrderOf(trace: Trace): Uint32Array | null {
-  const d = trace.data;
-  let i = 1;
-  while (i < d.count && d.seq[i] >= d.seq[i - 1]) i++;
-  if (i >= d.count) return null;
-  const order = new Uint32Array(d.count);
-  for (let j = 0; j < order.length; j++) order[j] = j;
-  return order.sort((a, b) => d.seq[a] - d.seq[b]);
+/** The live bytes per scope after every callback that changed them. */
+class CounterWriter implements ReplayHooks {
+  readonly replay: ColumnReplay;
+  constructor(readonly text: ChromeText) {
+    this.replay = new ColumnReplay(text.d, this);
+  }
+
+  opened(): void {}
+  closed(): void {}
+
+  called(i: number): void {
+    if (this.replay.changes > 0) this.write(this.text.d.time[i]);
+  }
+
+  /** A counter event of the live bytes now. */
+  write(time: number): void {
+    const { out } = this.text;
+    out.piece(COUNTER_HEAD);
+    out.micros(time);
+    for (let k = 0; k < SCOPE_KEYS.length; k++) {
+      out.piece(SCOPE_KEYS[k]);
+      out.number(this.replay.scopeLive[k]);
+    }
+    out.piece(CLOSE);
+  }
 }

@@ -19,21 +19,19 @@
 //   instant "vkalloc trace" at time 0 on the process: the trace's meta, events, dropped.
 //
 // Names (kinds, commands, argument names, scopes, objects) are interned: written once, then
-// referred to by number. Events are written in seq order straight from the trace's columns,
-// 768 KiB at a time, with a replay of their own that keeps numbers, not objects
-// (Trace's replay builds an object per block: most of an export's time and memory). It
-// mirrors that replay's rules (lib/trace/trace.ts), which the tests check against it.
+// referred to by number. Events are written in seq order as the typed-array replay of
+// lib/trace/replay.ts reaches them, 768 KiB at a time.
 //
 // Field numbers: perfetto's protos/perfetto/trace/ (trace_packet.proto,
 // track_event/track_event.proto, track_descriptor.proto, counter_descriptor.proto,
 // debug_annotation.proto, interned_data/interned_data.proto).
 import * as fs from 'fs';
 import { SCOPE_NAMES } from '../native/boundary';
-import { seqOrderOf } from './chrome';
 import { EVENT_FLAGS, EVENT_KINDS } from './format';
 import { ProtoWriter } from './protobuf';
-import type { Trace } from './trace';
+import { ColumnReplay, scopeOf, type ReplayHooks, type Run } from './replay';
 import type { TraceData } from './format';
+import type { Trace } from './trace';
 
 /** Trace.packet */
 const PACKET = 1;
@@ -65,11 +63,8 @@ const TOTAL_COUNTER = 3;
 const SCOPE_COUNTER = 4;  // + scope
 const DRIVER_TRACK = SCOPE_COUNTER + SCOPE_NAMES.length - 1;  // + thread number (1, 2, ...)
 
-const KIND_ALLOCATE = EVENT_KINDS.indexOf('allocate');
 const KIND_REALLOCATE = EVENT_KINDS.indexOf('reallocate');
 const KIND_FREE = EVENT_KINDS.indexOf('free');
-const KIND_COMMAND_BEGIN = EVENT_KINDS.indexOf('command-begin');
-const KIND_COMMAND_END = EVENT_KINDS.indexOf('command-end');
 
 const ARGUMENTS = ['seq', 'command', 'size', 'alignment', 'address', 'scope', 'object', 'oldAddress', 'oldSize', 'failed',
   'callSite', 'result', 'allocations', 'reallocations', 'frees', 'bytesAllocated', 'bytesFreed', 'unfinished'] as const;
@@ -90,86 +85,6 @@ class Table {
     }
     return id;
   }
-}
-
-/**
- * Live blocks: address -> index of the event that made it, and the block's object (a
- * reallocation keeps the old block's when it names none). Open addressing in typed
- * arrays (linear probing, deletion by shifting back), so that the churn of hundreds of
- * thousands of blocks makes no garbage: a Map's did, and its collections cost more than
- * the lookups. Its memory follows the live blocks, not the trace's length.
- */
-class AddressMap {
-  #keys = new Float64Array(1 << 12);
-  #values = new Int32Array(1 << 12).fill(-1);  // -1: empty slot
-  #objects = new Uint32Array(1 << 12);
-  #size = 0;
-
-  #slot(address: number): number {
-    const mask = this.#keys.length - 1;
-    // Addresses are aligned: mix the high and low words before taking the low bits.
-    let at = Math.imul((address >>> 4) ^ (address / 2 ** 32), 0x9e3779b1) & mask;
-    while (this.#values[at] !== -1 && this.#keys[at] !== address) at = (at + 1) & mask;
-    return at;
-  }
-
-  /** The value for `address`, or -1. */
-  get(address: number): number {
-    return this.#values[this.#slot(address)];
-  }
-
-  /** The object of the block at `address` (which is live). */
-  object(address: number): number {
-    return this.#objects[this.#slot(address)];
-  }
-
-  set(address: number, value: number, object: number): void {
-    const at = this.#slot(address);
-    if (this.#values[at] === -1) this.#size++;
-    this.#keys[at] = address;
-    this.#values[at] = value;
-    this.#objects[at] = object;
-    if (2 * this.#size > this.#keys.length) this.#grow();
-  }
-
-  delete(address: number): void {
-    const keys = this.#keys, values = this.#values, objects = this.#objects, mask = keys.length - 1;
-    let hole = this.#slot(address);
-    if (values[hole] === -1) return;
-    values[hole] = -1;
-    this.#size--;
-    // Entries after the hole that probed past it move back into it.
-    for (let at = (hole + 1) & mask; values[at] !== -1; at = (at + 1) & mask) {
-      const home = Math.imul((keys[at] >>> 4) ^ (keys[at] / 2 ** 32), 0x9e3779b1) & mask;
-      if (((at - home) & mask) >= ((at - hole) & mask)) {
-        keys[hole] = keys[at];
-        values[hole] = values[at];
-        objects[hole] = objects[at];
-        values[at] = -1;
-        hole = at;
-      }
-    }
-  }
-
-  #grow(): void {
-    const keys = this.#keys, values = this.#values, objects = this.#objects;
-    this.#keys = new Float64Array(2 * keys.length);
-    this.#values = new Int32Array(2 * keys.length).fill(-1);
-    this.#objects = new Uint32Array(2 * keys.length);
-    this.#size = 0;
-    for (let i = 0; i < keys.length; i++) if (values[i] !== -1) this.set(keys[i], values[i], objects[i]);
-  }
-}
-
-/** A command run being replayed: what its slice's end reports. */
-interface OpenSpan {
-  name: string;
-  object: number;
-  allocations: number;
-  reallocations: number;
-  frees: number;
-  bytesAllocated: number;
-  bytesFreed: number;
 }
 
 /**
@@ -198,8 +113,9 @@ class Packets {
     w.length = 0;
   }
 
-  /** Opens a packet (close it with w.end); time in ns, or null for none. */
+  /** Opens a packet (close it with w.end; none may be open); time in ns, or null for none. */
   packet(time: number | null): number {
+    this.drain();
     const w = this.w;
     const p = w.begin(PACKET);
     if (time !== null) w.uint(TracePacket.timestamp, time > 0 ? Math.round(time) : 0);
@@ -287,7 +203,7 @@ export function writePerfettoTrace(trace: Trace, path: string): void {
   try {
     const out = new Packets(fd);
     writeTracks(trace, out);
-    new Replay(trace, out).run();
+    new PerfettoReplay(trace, out).replay.run();
     out.drain(true);
   } finally {
     fs.closeSync(fd);
@@ -352,63 +268,33 @@ function writeTracks(trace: Trace, out: Packets): void {
   w.end(p);
 }
 
-/**
- * The events in seq order, replayed as Trace's replay does (lib/trace/trace.ts: the same
- * command runs, the same block ended by each free, the same live bytes) but keeping
- * numbers, and written as they come.
- */
-class Replay {
+/** The events, written as the replay (lib/trace/replay.ts) reaches them. */
+class PerfettoReplay implements ReplayHooks {
+  readonly replay: ColumnReplay;
   readonly d: TraceData;
   readonly arg: Record<Argument, number>;
   readonly vulkan: number;
   readonly allocation: number;
   readonly kindName: number[];
-  readonly commandNames: string[];
   readonly commandName: number[];
   readonly commandString: number[];
   readonly scopeString: number[];
   readonly objectStrings: Uint32Array;  // 0: not interned yet
-  /** JS-thread commands running now, nested ones on top. */
-  readonly open: OpenSpan[] = [];
-  /** Live blocks by address: the index of the event that made each, and its object. */
-  readonly live = new AddressMap();
-  /** The object of the block the current callback ended (a free, a reallocation). */
-  endedObject = 0;
-  readonly scopeLive = new Float64Array(SCOPE_NAMES.length);
-  liveTotal = 0;
-  /** The counter tracks the current callback changed (its scopes', then the total), and their values. */
-  readonly changed = new Float64Array(SCOPE_NAMES.length + 1);
+  /** The counter tracks a callback changed (its scopes', then the total), and their values. */
+  readonly uuids = new Float64Array(SCOPE_NAMES.length + 1);
   readonly values = new Float64Array(SCOPE_NAMES.length + 1);
-  changes = 0;
 
-  constructor(readonly trace: Trace, readonly out: Packets) {
-    const d = (this.d = trace.data);
+  constructor(trace: Trace, readonly out: Packets) {
+    this.d = trace.data;
+    this.replay = new ColumnReplay(this.d, this);
     this.arg = Object.fromEntries(ARGUMENTS.map((a) => [a, out.argNames.id(a)])) as Record<Argument, number>;
     this.vulkan = out.categories.id('vulkan');
     this.allocation = out.categories.id('allocation');
     this.kindName = EVENT_KINDS.map((k) => out.eventNames.id(k));
-    this.commandNames = d.commands.map((c) => c ?? 'none');
-    this.commandName = this.commandNames.map((c) => out.eventNames.id(c));
-    this.commandString = this.commandNames.map((c) => out.strings.id(c));
+    this.commandName = this.replay.commandNames.map((c) => out.eventNames.id(c));
+    this.commandString = this.replay.commandNames.map((c) => out.strings.id(c));
     this.scopeString = SCOPE_NAMES.map((s) => out.strings.id(s));
-    this.objectStrings = new Uint32Array(d.objects.length);
-  }
-
-  run(): void {
-    const d = this.d;
-    const order = seqOrderOf(this.trace);
-    let end = 0;
-    for (let n = 0; n < d.count; n++) {
-      const i = order ? order[n] : n;
-      const kind = d.kind[i];
-      if (d.time[i] > end) end = d.time[i];
-      this.out.drain();
-      if (kind === KIND_COMMAND_BEGIN) this.begin(i);
-      else if (kind === KIND_COMMAND_END) this.end(i);
-      else this.callback(i);
-    }
-    // Runs the trace stopped inside end with it, innermost first.
-    while (this.open.length > 0) this.closeSlice(this.open.pop()!, end, null);
+    this.objectStrings = new Uint32Array(this.d.objects.length);
   }
 
   objectString(id: number): number {
@@ -417,10 +303,8 @@ class Replay {
     return (this.objectStrings[id] ||= this.out.strings.id(`${d.objects[id].type} #${id}`));
   }
 
-  begin(i: number): void {
+  opened(i: number): void {
     const { d, out } = this;
-    const name = this.commandNames[d.command[i]];
-    this.open.push({ name, object: d.object[i], allocations: 0, reallocations: 0, frees: 0, bytesAllocated: 0, bytesFreed: 0 });
     const p = out.packet(d.time[i]);
     const e = out.event(SLICE_BEGIN, JS_TRACK, this.commandName[d.command[i]], this.vulkan);
     out.number(this.arg.seq, d.seq[i]);
@@ -430,114 +314,32 @@ class Replay {
     out.w.end(p);
   }
 
-  end(i: number): void {
-    const { d, open } = this;
-    // Normally the innermost open run; search down in case a begin was dropped.
-    const name = this.commandNames[d.command[i]];
-    let at = open.length - 1;
-    while (at >= 0 && open[at].name !== name) at--;
-    if (at < 0) return;
-    // Slices nest: runs left open inside this one end with it, unfinished.
-    while (open.length > at + 1) this.closeSlice(open.pop()!, d.time[i], null);
-    const span = open.pop()!;
-    span.object ||= d.object[i];
-    this.closeSlice(span, d.time[i], d.size[i]);
-  }
-
-  closeSlice(span: OpenSpan, time: number, result: number | null): void {
+  closed(run: Run): void {
     const { out, arg } = this;
-    const object = this.objectString(span.object);
-    const p = out.packet(time);
+    const object = this.objectString(run.object);
+    const p = out.packet(run.end);
     const e = out.event(SLICE_END, JS_TRACK, 0, 0);
-    if (result !== null) out.number(arg.result, result);
+    if (run.result !== null) out.number(arg.result, run.result);
     else out.yes(arg.unfinished);
     if (object) out.interned(arg.object, object);
-    out.number(arg.allocations, span.allocations);
-    out.number(arg.reallocations, span.reallocations);
-    out.number(arg.frees, span.frees);
-    out.number(arg.bytesAllocated, span.bytesAllocated);
-    out.number(arg.bytesFreed, span.bytesFreed);
+    out.number(arg.allocations, run.allocations);
+    out.number(arg.reallocations, run.reallocations);
+    out.number(arg.frees, run.frees);
+    out.number(arg.bytesAllocated, run.bytesAllocated);
+    out.number(arg.bytesFreed, run.bytesFreed);
     out.w.end(e);
     out.w.end(p);
   }
 
-  /** A callback: its effect on blocks and counters, then its instant. */
-  callback(i: number): void {
-    const { d, open } = this;
+  /** A callback's instant. */
+  called(i: number, ended: number, top: Run | null): void {
+    const d = this.d;
     const kind = d.kind[i];
-    const thread = d.thread[i];
-    const failed = (d.flags[i] & EVENT_FLAGS.failed) !== 0;
-    const offThread = thread !== 0 || (d.flags[i] & EVENT_FLAGS.offThread) !== 0;
-    const top = open.length > 0 ? open[open.length - 1] : null;
-    const span = !offThread && d.command[i] !== 0 ? top : null;
-    if (span && !span.object) span.object = d.object[i];
-    this.changes = 0;
-    let ended = -1;  // the block a free or reallocate ended
-    if (kind === KIND_FREE && !failed) ended = this.free(i, span);
-    else if (kind <= KIND_REALLOCATE && !failed) ended = this.allocate(i, kind, span);
     // The slice it sits in names the command already.
-    const command = thread === 0 && top && top.name === this.commandNames[d.command[i]] ? 0 : this.commandString[d.command[i]];
+    const command = d.thread[i] === 0 && top && top.name === this.replay.commandNames[d.command[i]] ? 0 : this.commandString[d.command[i]];
     if (kind === KIND_FREE) this.freeInstant(i, ended, command);
     else if (kind > KIND_FREE) this.internalInstant(i, command);
     else this.allocateInstant(i, ended, command);
-  }
-
-  /** A free: ends the live block at its address; returns that block, or -1. */
-  free(i: number, span: OpenSpan | null): number {
-    const d = this.d;
-    const ended = d.address[i] ? this.live.get(d.address[i]) : -1;
-    if (ended >= 0) {
-      this.endedObject = this.live.object(d.address[i]);
-      this.remove(d.address[i]);
-      if (span) {
-        span.frees++;
-        span.bytesFreed += d.size[ended];
-      }
-    }
-    return ended;
-  }
-
-  /** An allocate or reallocate: a new live block; returns the block a reallocation ended, or -1. */
-  allocate(i: number, kind: number, span: OpenSpan | null): number {
-    const { d, live } = this;
-    let object = d.object[i];
-    let ended = -1;
-    if (kind === KIND_REALLOCATE) {
-      ended = d.oldAddress[i] ? live.get(d.oldAddress[i]) : -1;
-      if (ended >= 0) {
-        this.endedObject = live.object(d.oldAddress[i]);
-        this.remove(d.oldAddress[i]);
-        object ||= this.endedObject;
-        if (span) span.bytesFreed += d.size[ended];
-      }
-    }
-    if (live.get(d.address[i]) >= 0) this.remove(d.address[i]);  // an address handed out twice: a free was dropped
-    live.set(d.address[i], i, object);
-    this.change(scopeOf(d.scope[i]), d.size[i]);
-    if (span) {
-      if (kind === KIND_ALLOCATE) span.allocations++;
-      else span.reallocations++;
-      span.bytesAllocated += d.size[i];
-    }
-    return ended;
-  }
-
-  remove(address: number): void {
-    const b = this.live.get(address);
-    this.live.delete(address);
-    this.change(scopeOf(this.d.scope[b]), -this.d.size[b]);
-  }
-
-  change(scope: number, bytes: number): void {
-    const { changed, values } = this;
-    this.scopeLive[scope] += bytes;
-    this.liveTotal += bytes;
-    const uuid = SCOPE_COUNTER + scope;
-    let at = 0;
-    while (at < this.changes && changed[at] !== uuid) at++;
-    changed[at] = uuid;
-    values[at] = this.scopeLive[scope];
-    if (at === this.changes) this.changes++;
   }
 
   /** Opens a callback's instant (its names interned already), with seq and command (0: left out). */
@@ -553,13 +355,18 @@ class Replay {
 
   /** Closes an instant, with the counters it changed and whether it failed. */
   closeInstant(i: number, [p, e]: [number, number]): void {
-    const { out } = this;
+    const { out, uuids, values, replay } = this;
+    const changes = replay.changes;
     if ((this.d.flags[i] & EVENT_FLAGS.failed) !== 0) out.yes(this.arg.failed);
-    if (this.changes > 0) {
-      this.changed[this.changes] = TOTAL_COUNTER;
-      this.values[this.changes] = this.liveTotal;
-      out.w.packed(TrackEvent.extraCounterTrackUuids, this.changed, this.changes + 1);
-      out.w.packed(TrackEvent.extraCounterValues, this.values, this.changes + 1);
+    if (changes > 0) {
+      for (let k = 0; k < changes; k++) {
+        uuids[k] = SCOPE_COUNTER + replay.changed[k];
+        values[k] = replay.scopeLive[replay.changed[k]];
+      }
+      uuids[changes] = TOTAL_COUNTER;
+      values[changes] = replay.liveTotal;
+      out.w.packed(TrackEvent.extraCounterTrackUuids, uuids, changes + 1);
+      out.w.packed(TrackEvent.extraCounterValues, values, changes + 1);
     }
     out.w.end(e);
     out.w.end(p);
@@ -569,7 +376,7 @@ class Replay {
   freeInstant(i: number, ended: number, command: number): void {
     const { d, out, arg } = this;
     const b = ended >= 0 ? ended : i;
-    const object = this.objectString(ended >= 0 ? this.endedObject : d.object[i]);
+    const object = this.objectString(ended >= 0 ? this.replay.endedObject : d.object[i]);
     const opened = this.openInstant(i, command);
     out.pointer(arg.address, d.address[i]);
     out.number(arg.size, d.size[b]);
@@ -602,5 +409,3 @@ class Replay {
     this.closeInstant(i, opened);
   }
 }
-
-const scopeOf = (scope: number) => (scope < SCOPE_NAMES.length ? scope : 0);
