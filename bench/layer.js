@@ -16,7 +16,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { layerEnv } = require('../dist/layer/run.js');
-const { findLavapipe, findSwiftshader } = require('../dist/driver.js');
+const { findLavapipe, findSwiftshader } = require('../dist/vulkan/driver.js');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
