@@ -127,6 +127,7 @@ export class HostAllocator {
     }
     bridge.drain();  // taken ready blocks and deferred frees reach the policy before its memory goes
     if (policy !== null) giveBackReadyBlocks(policy);  // no allocator on it may hand them out now
+    bridge.releaseCache();  // native blocks kept for reuse (NATIVE_POLICY) go back to malloc
     disposed.add(this);
     policy?.releaseAll?.();
   }

@@ -98,6 +98,8 @@ export declare class AllocatorBridge {
   liveBlocks(): NativeLiveBlock[];
   /** Hands the ready blocks taken and the deferred and queued frees to the policy now; returns how many frees. */
   drain(): number;
+  /** Gives the freed native blocks the JS thread keeps for reuse back to malloc; returns how many. */
+  releaseCache(): number;
   /** The last exception (or rejection TypeError) the policy produced, or undefined. */
   readonly lastPolicyError: unknown;
   /**
@@ -489,6 +491,8 @@ export declare const __testDriver: {
   bench(bridge: AllocatorBridge | null, sizes: Float64Array, alignments: Float64Array, mode: 'pairs' | 'realloc' | 'malloc'): number;
   /** Calls from C++ into the bridge's JS dispatcher so far. */
   crossings(bridge: AllocatorBridge): number;
+  /** Freed native blocks the JS thread keeps for its next requests. */
+  cachedBlocks(bridge: AllocatorBridge): number;
   /** An asynchronous wait of `device` whose vkWaitForFences returns `result` (a lost device's path). */
   failedWait(device: Device, result: number): Promise<boolean>;
 };

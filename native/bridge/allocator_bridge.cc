@@ -52,6 +52,7 @@ Napi::Function AllocatorBridge::Define(Napi::Env env) {
           InstanceMethod<&AllocatorBridge::Stats>("stats", napi_default_method),
           InstanceMethod<&AllocatorBridge::LiveBlocks>("liveBlocks", napi_default_method),
           InstanceMethod<&AllocatorBridge::Drain>("drain", napi_default_method),
+          InstanceMethod<&AllocatorBridge::ReleaseCache>("releaseCache", napi_default_method),
           InstanceMethod<&AllocatorBridge::ResetCounters>("resetCounters", napi_default_method),
           InstanceMethod<&AllocatorBridge::SetDispatcher>("setDispatcher", napi_default_method),
           InstanceMethod<&AllocatorBridge::SetReadyClasses>("setReadyClasses", napi_default_method),
@@ -755,6 +756,11 @@ Napi::Value AllocatorBridge::LiveBlocks(const Napi::CallbackInfo& info) {
 
 Napi::Value AllocatorBridge::Drain(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(FlushFrees()));
+}
+
+// releaseCache() -> how many kept native blocks went back to malloc (dispose()).
+Napi::Value AllocatorBridge::ReleaseCache(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(cache_.Release()));
 }
 
 Napi::Value AllocatorBridge::IoArray(const Napi::CallbackInfo& info) {

@@ -78,6 +78,8 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   size_t FlushFrees();
   // Calls into the dispatcher so far (a counter for tests: the test driver's crossings()).
   uint64_t Crossings() const { return crossings_; }
+  // Freed native blocks the JS thread keeps for its next requests (AlignedBlockCache).
+  size_t CachedBlocks() const { return cache_.Kept(); }
 
  private:
   static void* VKAPI_PTR Allocation(void* user, size_t size, size_t alignment, VkSystemAllocationScope scope);
@@ -127,6 +129,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value LiveBlocks(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseCache(const Napi::CallbackInfo& info);
   Napi::Value ResetCounters(const Napi::CallbackInfo& info);
   Napi::Value LastPolicyError(const Napi::CallbackInfo& info);
   Napi::Value IoArray(const Napi::CallbackInfo& info);

@@ -74,9 +74,23 @@ void* AlignedReallocate(void* p, size_t size, size_t alignment) {
 }
 
 AlignedBlockCache::~AlignedBlockCache() {
+  Release();
+}
+
+size_t AlignedBlockCache::Release() {
+  size_t released = 0;
   for (size_t c = 0; c < kClasses; c++) {
     for (uint32_t i = 0; i < count_[c]; i++) std::free(raw_[c][i]);
+    released += count_[c];
+    count_[c] = 0;
   }
+  return released;
+}
+
+size_t AlignedBlockCache::Kept() const {
+  size_t kept = 0;
+  for (size_t c = 0; c < kClasses; c++) kept += count_[c];
+  return kept;
 }
 
 void* AlignedBlockCache::Allocate(size_t size, size_t alignment) {

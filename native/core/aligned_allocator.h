@@ -34,6 +34,9 @@ class AlignedBlockCache {
   void* Allocate(size_t size, size_t alignment);
   // Like AlignedFree (false, nothing done, for a pointer it did not hand out).
   bool Free(void* p);
+  // Gives every kept block back to malloc; returns how many.
+  size_t Release();
+  size_t Kept() const;
 
   static constexpr size_t kClasses = 64;
   static constexpr uint32_t kPerClass = 16;

@@ -203,6 +203,11 @@ Napi::Value Bench(const Napi::CallbackInfo& info) {
 }
 
 // crossings(bridge) -> calls from C++ into the bridge's JS dispatcher so far
+// cachedBlocks(bridge) -> freed native blocks the JS thread keeps (AlignedBlockCache)
+Napi::Value CachedBlocks(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(UnwrapAs<AllocatorBridge>(info[0])->CachedBlocks()));
+}
+
 Napi::Value Crossings(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "Expected an AllocatorBridge");
   return Napi::Number::New(info.Env(), static_cast<double>(UnwrapAs<AllocatorBridge>(info[0])->Crossings()));
@@ -235,6 +240,7 @@ Napi::Object TestDriver(Napi::Env env) {
   o.Set("bench", Napi::Function::New<Bench>(env, "bench"));
   o.Set("contend", Napi::Function::New<Contend>(env, "contend"));
   o.Set("crossings", Napi::Function::New<Crossings>(env, "crossings"));
+  o.Set("cachedBlocks", Napi::Function::New<CachedBlocks>(env, "cachedBlocks"));
   o.Set("failedWait", Napi::Function::New<FailedWait>(env, "failedWait"));
   return o;
 }

