@@ -13,6 +13,11 @@ namespace vkalloc {
 
 namespace {
 
+// The constructor's first argument: "js" or "native" (anything else is refused there).
+std::string ModeOf(const Napi::CallbackInfo& info) {
+  return info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+}
+
 bool IsPowerOfTwo(size_t v) {
   return v != 0 && (v & (v - 1)) == 0;
 }
@@ -71,12 +76,10 @@ AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AllocatorBridge>(info),
       data_(AddonData::Get(info.Env())),
       env_(info.Env()),
-      registry_(info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "native"
-                    ? BlockRegistry::Kind::Hashed
-                    : BlockRegistry::Kind::Ordered) {
+      registry_(ModeOf(info) == "native" ? BlockRegistry::Kind::Hashed : BlockRegistry::Kind::Ordered) {
   Napi::Env env = info.Env();
   TagAs<AllocatorBridge>(env, info.This().As<Napi::Object>());
-  std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const std::string mode = ModeOf(info);
   if (mode != "js" && mode != "native") throw Napi::TypeError::New(env, "Expected 'js' or 'native' for mode");
   native_ = mode == "native";
   if (!native_) {
@@ -225,14 +228,14 @@ void* AllocatorBridge::OnAllocation(size_t size, size_t alignment, VkSystemAlloc
 }
 
 void* AllocatorBridge::OnReallocation(void* original, size_t size, size_t alignment, VkSystemAllocationScope scope) {
-  CountCall(CallKind::Reallocate);
+  const bool jsThread = data_->OnJsThread();
+  CountCall(CallKind::Reallocate, jsThread);
   // The spec's rules: NULL original acts as allocation, size 0 as free.
   if (!original) return OnAllocation(size, alignment, scope, true);
   if (size == 0) {
     OnFree(original, true);
     return nullptr;
   }
-  const bool jsThread = data_->OnJsThread();
   const bool onJs = CanCallJs(jsThread);
   const Block next = Request(size, alignment, scope, onJs, jsThread);
   const uintptr_t from = reinterpret_cast<uintptr_t>(original);

@@ -49,7 +49,6 @@ class BiasedLock {
   // Set once, before any other thread can use the lock.
   void SetOwner(std::thread::id owner);
 
-  bool HasOwner() const { return hasOwner_; }
   bool IsOwner() const { return hasOwner_ && std::this_thread::get_id() == owner_; }
   void lock() { Lock(IsOwner()); }
   void unlock() { Unlock(IsOwner()); }
@@ -71,9 +70,13 @@ class BiasedLock {
   // Whether the owner still skips atomics (for tests and the benchmark).
   bool Biased() const { return hasOwner_ && biased_.load(std::memory_order_relaxed); }
   static constexpr unsigned kRevokeAfter = 1024;
+  // Locks as the owner when the caller says it is the owner thread (it must be right)
+  // and the lock has one; unlocks the same way.
   class Guard {
    public:
-    Guard(BiasedLock& lock, bool owner) : lock_(lock), owner_(owner) { lock_.Lock(owner_); }
+    Guard(BiasedLock& lock, bool ownerThread) : lock_(lock), owner_(ownerThread && lock.hasOwner_) {
+      lock_.Lock(owner_);
+    }
     ~Guard() { lock_.Unlock(owner_); }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;

@@ -126,7 +126,7 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 }
 
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
-  BiasedLock::Guard lock(mu_, ownerThread && mu_.HasOwner());
+  BiasedLock::Guard lock(mu_, ownerThread);
   if (ordered_) {
     Map::iterator next;
     if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
@@ -165,17 +165,23 @@ bool BlockRegistry::EraseLocked(uintptr_t address, Block* removed) {
   return true;
 }
 
-std::vector<std::pair<uintptr_t, Block>> BlockRegistry::SortedLocked() const {
-  if (ordered_) return std::vector<std::pair<uintptr_t, Block>>(live_.begin(), live_.end());
+template <typename Keep>
+std::vector<std::pair<uintptr_t, Block>> BlockRegistry::CollectLocked(Keep keep) const {
   std::vector<std::pair<uintptr_t, Block>> out;
-  out.reserve(table_.size());
-  table_.ForEach([&](uintptr_t address, const Block& b) { out.emplace_back(address, b); });
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto visit = [&](uintptr_t address, const Block& b) {
+    if (keep(b)) out.emplace_back(address, b);
+  };
+  if (ordered_) {
+    for (const auto& entry : live_) visit(entry.first, entry.second);
+  } else {
+    table_.ForEach(visit);  // (in no order)
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
   return out;
 }
 
 bool BlockRegistry::Remove(void* address, const char* command, Block* removed, bool ownerThread) {
-  BiasedLock::Guard lock(mu_, ownerThread && mu_.HasOwner());
+  BiasedLock::Guard lock(mu_, ownerThread);
   if (!EraseLocked(reinterpret_cast<uintptr_t>(address), removed)) return false;
   SubLocked(*removed, command);
   if (trace_) {
@@ -287,23 +293,13 @@ RegistrySnapshot BlockRegistry::Snapshot() {
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocks() {
   std::lock_guard<BiasedLock> lock(mu_);
-  return SortedLocked();
+  return CollectLocked([](const Block&) { return true; });
 }
 
 std::vector<std::pair<uintptr_t, Block>> BlockRegistry::LiveBlocksOf(uint32_t commandSeq, int scope) {
   std::lock_guard<BiasedLock> lock(mu_);
-  std::vector<std::pair<uintptr_t, Block>> out;
-  if (commandSeq == 0) return out;
-  auto visit = [&](uintptr_t address, const Block& b) {
-    if (b.commandSeq == commandSeq && (scope < 0 || b.scope == scope)) out.emplace_back(address, b);
-  };
-  if (ordered_) {
-    for (const auto& entry : live_) visit(entry.first, entry.second);
-  } else {
-    table_.ForEach(visit);
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  }
-  return out;
+  if (commandSeq == 0) return {};
+  return CollectLocked([&](const Block& b) { return b.commandSeq == commandSeq && (scope < 0 || b.scope == scope); });
 }
 
 void BlockRegistry::ResetCounters() {

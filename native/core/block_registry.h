@@ -182,8 +182,9 @@ class BlockRegistry {
   bool FindLocked(uintptr_t address, Block* out);
   bool EraseLocked(uintptr_t address, Block* removed);
   size_t LiveCountLocked() const { return ordered_ ? live_.size() : table_.size(); }
-  // Every live block, in address order.
-  std::vector<std::pair<uintptr_t, Block>> SortedLocked() const;
+  // The live blocks `keep` accepts, in address order.
+  template <typename Keep>
+  std::vector<std::pair<uintptr_t, Block>> CollectLocked(Keep keep) const;
   void SubLocked(const Block& block, const char* command);
   // Most callbacks repeat the last command: that check is inline, the search is not.
   CommandCounters& CommandLocked(const char* command) {
