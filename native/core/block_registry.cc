@@ -58,39 +58,22 @@ CommandCounters& BlockRegistry::FindCommandLocked(const char* command) {
   return commands_.back();
 }
 
-// Blocks are disjoint (every insert checks), so only two can overlap a new one: the
-// last starting at or before it and the first starting after it (`*next`, the hint
-// for the insert).
-bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next,
-                                  Extent* conflict) {
-  *next = live_.end();
+bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict) {
   if (!ordered_) {  // malloc's blocks never overlap: only an address already live can be wrong
     const Block* live = address != ignore ? table_.Find(address) : nullptr;
     if (live && conflict) *conflict = Extent{address, live->size};
     return live != nullptr;
   }
-  const uintptr_t end = address + std::max<size_t>(size, 1);
-  auto after = live_.upper_bound(address);
-  *next = after;
-  auto hit = live_.end();
-  if (after != live_.begin()) {
-    auto before = std::prev(after);
-    if (before->first != ignore && before->first + std::max<size_t>(before->second.size, 1) > address) hit = before;
-  }
-  if (hit == live_.end()) {
-    if (after != live_.end() && after->first == ignore) ++after;
-    if (after != live_.end() && after->first < end) hit = after;
-  }
-  if (hit == live_.end()) return false;
-  if (conflict) *conflict = Extent{hit->first, hit->second.size};
+  uintptr_t start, end;  // (a size-0 block owns one byte)
+  if (!extents_.Overlapping(address, address + std::max<size_t>(size, 1), ignore, &start, &end)) return false;
+  if (conflict) *conflict = Extent{start, table_.Find(start)->size};
   return true;
 }
 
-void BlockRegistry::AddLocked(Map::iterator hint, void* address, const Block& block) {
-  if (ordered_)
-    live_.emplace_hint(hint, reinterpret_cast<uintptr_t>(address), block);
-  else
-    table_.Insert(reinterpret_cast<uintptr_t>(address), block);
+void BlockRegistry::AddLocked(uintptr_t address, const Block& block) {
+  // (Only an unchecked Replace can bring an address already live: the first stays.)
+  if (table_.Insert(address, block)) return;
+  if (ordered_) extents_.Insert(address, address + std::max<size_t>(block.size, 1));
   CountAddedLocked(block);
 }
 
@@ -128,9 +111,8 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
   BiasedLock::Guard lock(mu_, ownerThread);
   if (ordered_) {
-    Map::iterator next;
-    if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, &next, conflict)) return false;
-    AddLocked(next, address, block);
+    if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, conflict)) return false;
+    AddLocked(reinterpret_cast<uintptr_t>(address), block);
   } else if (const Block* live = table_.Insert(reinterpret_cast<uintptr_t>(address), block)) {
     if (conflict) *conflict = Extent{reinterpret_cast<uintptr_t>(address), live->size};  // one probe, not two
     return false;
@@ -145,23 +127,14 @@ bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, 
 }
 
 bool BlockRegistry::FindLocked(uintptr_t address, Block* out) {
-  if (!ordered_) {
-    const Block* b = table_.Find(address);
-    if (b) *out = *b;
-    return b != nullptr;
-  }
-  auto it = live_.find(address);
-  if (it == live_.end()) return false;
-  *out = it->second;
-  return true;
+  const Block* b = table_.Find(address);
+  if (b) *out = *b;
+  return b != nullptr;
 }
 
 bool BlockRegistry::EraseLocked(uintptr_t address, Block* removed) {
-  if (!ordered_) return table_.Erase(address, removed);
-  auto it = live_.find(address);
-  if (it == live_.end()) return false;
-  *removed = it->second;
-  live_.erase(it);
+  if (!table_.Erase(address, removed)) return false;
+  if (ordered_) extents_.Erase(address);
   return true;
 }
 
@@ -171,12 +144,8 @@ std::vector<std::pair<uintptr_t, Block>> BlockRegistry::CollectLocked(Keep keep)
   auto visit = [&](uintptr_t address, const Block& b) {
     if (keep(b)) out.emplace_back(address, b);
   };
-  if (ordered_) {
-    for (const auto& entry : live_) visit(entry.first, entry.second);
-  } else {
-    table_.ForEach(visit);  // (in no order)
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  }
+  table_.ForEach(visit);  // (in no order)
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
@@ -199,19 +168,17 @@ bool BlockRegistry::Find(void* address, Block* out) {
 bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check check, Extent* conflict) {
   std::lock_guard<BiasedLock> lock(mu_);
   const uintptr_t ignore = check == Check::AllButFrom ? reinterpret_cast<uintptr_t>(from) : 0;
-  Map::iterator next;
-  if (OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, &next, conflict) && check != Check::None) {
+  if (check != Check::None && OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, conflict)) {
     return false;
   }
   // A reallocation is one call, not an allocation plus a free: bytes move, counts don't.
-  if (ordered_ && next != live_.end() && next->first == reinterpret_cast<uintptr_t>(from)) ++next;  // (stays valid)
   Block old;
   if (EraseLocked(reinterpret_cast<uintptr_t>(from), &old)) {
     SubLocked(old, block.command);
     scopes_[ScopeIndex(old.scope)].frees--;
     CommandLocked(block.command).frees--;
   }
-  AddLocked(next, to, block);
+  AddLocked(reinterpret_cast<uintptr_t>(to), block);
   ScopeCounters& s = scopes_[ScopeIndex(block.scope)];
   s.allocations--;
   s.reallocations++;

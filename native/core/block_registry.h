@@ -2,10 +2,9 @@
 // independent of the policy: exact live/peak statistics, the old size for
 // reallocation, detection of pointers the allocator never handed out, and, where the
 // memory comes from a policy, of a new block overlapping a live one (Kind::Ordered:
-// kept in address order, so the lookup an insert makes anyway finds its neighbours).
-// Where every block comes from malloc (Kind::Hashed: the C++ allocator, the layer) no
-// block can overlap another, and a hash table is cheaper. Thread-safe: driver threads
-// call back outside any command.
+// an ExtentIndex of the blocks beside the table). Where every block comes from malloc
+// (Kind::Hashed: the C++ allocator, the layer) no block can overlap another, and the
+// table alone serves. Thread-safe: driver threads call back outside any command.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -14,11 +13,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <map>
 #include <new>
 #include <vector>
 #include "core/biased_lock.h"
 #include "core/block_table.h"
+#include "core/extent_index.h"
 #include "core/trace_recorder.h"
 
 namespace vkalloc {
@@ -65,54 +64,6 @@ struct RegistrySnapshot {
   uint64_t failures, unknownPointers, badAlignments;
   ScopeCounters scopes[kScopeCount];
   std::vector<CommandCounters> commands;
-};
-
-// Map nodes come from a free list of this registry's own (one lock guards both):
-// a driver frees and allocates blocks in pairs, and malloc+free per node cost as
-// much as the rest of a callback. Nodes are kept until the registry goes.
-struct NodeSlots {
-  std::vector<void*> free;
-  std::vector<void*> all;
-  ~NodeSlots() {
-    for (void* p : all) ::operator delete(p);
-  }
-};
-
-template <typename T>
-class NodePool {
- public:
-  using value_type = T;
-  using Slots = NodeSlots;
-  explicit NodePool(Slots* slots) : slots_(slots) {}
-  template <typename U>
-  NodePool(const NodePool<U>& other) : slots_(other.slots_) {}
-  T* allocate(size_t n) {
-    if (n != 1) return static_cast<T*>(::operator new(n * sizeof(T)));
-    if (!slots_->free.empty()) {
-      void* p = slots_->free.back();
-      slots_->free.pop_back();
-      return static_cast<T*>(p);
-    }
-    // Room first (growing geometrically), so that deallocate never has to allocate.
-    if (slots_->all.size() == slots_->all.capacity()) slots_->all.reserve(std::max<size_t>(64, 2 * slots_->all.size()));
-    if (slots_->free.capacity() < slots_->all.capacity()) slots_->free.reserve(slots_->all.capacity());
-    void* p = ::operator new(sizeof(T));
-    slots_->all.push_back(p);
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t n) {
-    if (n != 1) return ::operator delete(p);
-    slots_->free.push_back(p);
-  }
-  template <typename U>
-  bool operator==(const NodePool<U>& o) const {
-    return slots_ == o.slots_;
-  }
-  template <typename U>
-  bool operator!=(const NodePool<U>& o) const {
-    return slots_ != o.slots_;
-  }
-  Slots* slots_;
 };
 
 // Every method is safe from any thread. When a trace is running, each change is
@@ -173,15 +124,14 @@ class BlockRegistry {
   void ResetCounters();
 
  private:
-  using Map = std::map<uintptr_t, Block, std::less<uintptr_t>, NodePool<std::pair<const uintptr_t, Block>>>;
   // True when [address, address + size) overlaps a live block other than `ignore`.
-  bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Map::iterator* next, Extent* conflict);
-  // Adds a block whose address no live block has (Ordered: `hint` from OverlapLocked).
-  void AddLocked(Map::iterator hint, void* address, const Block& block);
+  bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict);
+  // Adds a block whose address no live block has.
+  void AddLocked(uintptr_t address, const Block& block);
   void CountAddedLocked(const Block& block);
   bool FindLocked(uintptr_t address, Block* out);
   bool EraseLocked(uintptr_t address, Block* removed);
-  size_t LiveCountLocked() const { return ordered_ ? live_.size() : table_.size(); }
+  size_t LiveCountLocked() const { return table_.size(); }
   // The live blocks `keep` accepts, in address order.
   template <typename Keep>
   std::vector<std::pair<uintptr_t, Block>> CollectLocked(Keep keep) const;
@@ -195,9 +145,8 @@ class BlockRegistry {
 
   const bool ordered_;
   BiasedLock mu_;
-  NodeSlots nodes_;                                                 // (declared before live_, so that it outlives it)
-  Map live_{std::less<uintptr_t>(), Map::allocator_type(&nodes_)};  // Ordered
-  BlockTable<Block> table_;                                         // Hashed
+  BlockTable<Block> table_;  // every live block
+  ExtentIndex extents_;      // Ordered: their extents, for the overlap check
   uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
   // Counted without the lock (one atomic add, not a second lock per callback).
   std::atomic<uint64_t> calls_[static_cast<int>(CallKind::Count)] = {};

@@ -301,3 +301,54 @@ describe('a driver thread and the JS thread calling back at once', () => {
     }
   });
 });
+
+describe('the overlap check against a model, over thousands of random blocks', () => {
+  // A policy that returns whatever address the test names, inside one real 128 KiB
+  // block: many requests overlap live blocks, and hundreds stay live at once, so the
+  // registry's index splits and merges its leaves many times over.
+  test('refused exactly when a live block overlaps, naming the last such block', () => {
+    const inner = new AlignedHeaderPolicy();
+    const arena = inner.allocate(131072, 16, 'object');
+    let next = 0;
+    const allocator = new HostAllocator({ allocate: () => next, free: () => {} });
+    const bridge = bridgeOf(allocator);
+    const live = new Map<number, number>();  // address -> size
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let refused = 0;
+    for (let i = 0; i < 6000; i++) {
+      if (live.size > 0 && random(100) < (live.size > 600 ? 60 : 25)) {
+        const addresses = [...live.keys()];
+        const address = addresses[random(addresses.length)];
+        driver.free(bridge, address);
+        live.delete(address);
+        continue;
+      }
+      const size = random(8) === 0 ? 0 : 16 * (1 + random(24));
+      next = arena + 16 * random(8192 - 32);
+      let conflict = -1;  // the overlapping live block that starts last
+      for (const [a, s] of live) {
+        if (a < next + Math.max(size, 1) && next < a + Math.max(s, 1) && a > conflict) conflict = a;
+      }
+      const got = driver.allocate(bridge, size, 16, OBJECT);
+      if (conflict >= 0) {
+        expect(got).toBe(0);
+        expect((allocator.lastPolicyError as Error).message).toContain(`0x${conflict.toString(16)}`);
+        refused++;
+      } else {
+        expect(got).toBe(next);
+        live.set(next, size);
+      }
+    }
+    const model = [...live].sort((x, y) => x[0] - y[0]);
+    expect(allocator.liveBlocks().map((b) => [b.address, b.size])).toEqual(model);
+    expect(refused).toBeGreaterThan(1000);
+    expect(model.length).toBeGreaterThan(200);
+    for (const [address] of model) driver.free(bridge, address);
+    expect(allocator.stats().liveCount).toBe(0);
+    inner.free(arena);
+  });
+});

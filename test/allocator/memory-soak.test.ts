@@ -62,7 +62,10 @@ maybe.each(DRIVERS.map((d) => [d.driver]))('RSS of loops on %s', (driver) => {
 maybe('RSS of loops with dropped allocators and raw chunks', () => {
   test('allocators dropped after one instance each are given back after gc()', async () => {
     const driver = DRIVERS[0].driver;
-    const [ts, base] = await pair({ workload: 'dropped', driver, warmup: 20, rounds: 3, per: 10, turn: true });
+    // RSS still climbs ~50 KiB per dropped allocator for the first ~100 (the heap finding
+    // its shape; flat from ~150 on, measured over 250): with 20, the growth after warm-up
+    // was 0.5 to 3.4 MiB, about the 2 MiB allowed. A leak of the old kind is 36 MiB here.
+    const [ts, base] = await pair({ workload: 'dropped', driver, warmup: 150, rounds: 3, per: 10, turn: true });
     check(`dropped allocators on ${driver}`, ts, base);
   });
 
