@@ -23,7 +23,7 @@
 //   (e.g. per-frame command memory) run faster with more spares, at the cost of memory.
 // - Address -> chunk: chunks are only 16-aligned, so their bases cannot be computed from an
 //   address. Bases live in a sorted Float64Array searched by bisection (O(log chunks)),
-//   behind a one-entry cache of the last hit.
+//   behind a cache of the chunk last found per page number (256 slots).
 // - Addresses (~2^46) are exact doubles; offsets inside a chunk are small integers, so all
 //   bit arithmetic is done on offsets (and on baseLo, the base's low 32 bits), never on
 //   whole addresses.
@@ -113,6 +113,9 @@ export class HeapChunk {
 }
 
 /** Stands in for "no chunk" in fields and the chunk table, keeping them monomorphic. */
+const PAGE_SLOTS = 256;
+const PAGE_SCALE = 1 / 4096;
+
 const NO_CHUNK = new HeapChunk(-1, { address: 0, buffer: new ArrayBuffer(0) }, -1, 0, 0);
 
 export interface ChunkHeapOptions {
@@ -150,7 +153,10 @@ export class ChunkHeap {
   private bases = new Float64Array(64);
   private order = new Int32Array(64);
   private count = 0;
-  private lastHit: HeapChunk = NO_CHUNK;
+  // The chunk last found for each of PAGE_SLOTS page numbers (mod PAGE_SLOTS): commits
+  // and frees alternate between a driver's few dozen slabs, so a single last-hit entry
+  // missed 84% of lookups in a lavapipe vkCreateInstance, each then a bisection.
+  private readonly pageHits: HeapChunk[] = new Array<HeapChunk>(PAGE_SLOTS).fill(NO_CHUNK);
   private bytesHeld = 0;
   private peakBytesHeld = 0;
   private liveBlocks = 0;
@@ -211,9 +217,11 @@ export class ChunkHeap {
     return rec !== null && this.liveBlockIndex(rec, address - rec.base) >= 0 ? rec.blockSize : 0;
   }
 
-  /** The chunk containing `address` (any byte of it), or null. O(1) on a repeat, else O(log n). */
+  /** The chunk containing `address` (any byte of it), or null. O(1) when its page was seen, else O(log n). */
   chunkFor(address: number): HeapChunk | null {
-    const hit = this.lastHit;
+    // (address * 2^-12 is exact; `&` takes the low bits of its integer part)
+    const slot = (address * PAGE_SCALE) & (PAGE_SLOTS - 1);
+    const hit = this.pageHits[slot];
     if (address >= hit.base && address < hit.base + hit.size) return hit;
     const bases = this.bases;
     let lo = 0;
@@ -226,7 +234,7 @@ export class ChunkHeap {
     if (hi < 0) return null;
     const rec = this.chunks[this.order[hi]];
     if (!(address < rec.base + rec.size)) return null;
-    this.lastHit = rec;
+    this.pageHits[slot] = rec;
     return rec;
   }
 
@@ -346,7 +354,8 @@ export class ChunkHeap {
     this.removeSorted(rec);
     this.chunks[rec.id] = NO_CHUNK;
     this.freeIds.push(rec.id);
-    if (this.lastHit === rec) this.lastHit = NO_CHUNK;
+    const hits = this.pageHits;  // (its address range may be another chunk's next)
+    for (let i = 0; i < PAGE_SLOTS; i++) if (hits[i] === rec) hits[i] = NO_CHUNK;
     if (this.lastChunk === rec) this.lastChunk = NO_CHUNK;
     this.bytesHeld -= rec.size;
     this.source.release(rec.chunk); // detaches rec's views

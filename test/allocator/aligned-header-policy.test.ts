@@ -143,6 +143,30 @@ describe('ChunkHeap', () => {
     }
     expect(() => new ChunkHeap(new ArrayBufferChunkSource(), { spareSlabsPerClass: -1 })).toThrow(RangeError);
   });
+
+  test('a released chunk is never found again, when its address comes back in another chunk', () => {
+    // As malloc does: the next chunk of that size reuses the address of the one released.
+    const reused = 0x7f1234560010;
+    const released: ArrayBuffer[] = [];
+    const source = {
+      obtain: (size: number) => ({ address: reused, buffer: new ArrayBuffer(size) }),
+      release: (chunk: { buffer: ArrayBuffer }) => { released.push(chunk.buffer); },
+    };
+    const heap = new ChunkHeap(source, { spareSlabsPerClass: 0 });
+    const big = heap.allocate(40000);  // a dedicated chunk at `reused`
+    expect(big).toBe(reused);
+    expect(heap.chunkFor(big + 39000)!.size).toBe(40000);  // (now remembered for that page)
+    heap.free(big);
+    expect(released).toHaveLength(1);
+    expect(heap.chunkFor(big + 39000)).toBeNull();
+    const small = heap.allocate(64);  // a 4 KiB slab, at the same address
+    expect(small).toBe(reused);
+    expect(heap.chunkFor(big + 39000)).toBeNull();  // past the slab: nothing there now
+    expect(heap.chunkFor(small + 4000)!.size).toBe(4096);
+    expect(heap.blockCapacity(small)).toBe(64);
+    heap.free(small);
+    expect(heap.stats()).toMatchObject({ chunks: 0, liveBlocks: 0 });
+  });
 });
 
 describe('AlignedHeaderPolicy', () => {
