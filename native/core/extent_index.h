@@ -94,8 +94,10 @@ class ExtentIndex {
     }
     if (at == 0) firsts_[leaf] = l->start[0];
     // Sparse neighbours merge, so that erasures never leave many near-empty leaves.
-    if (leaf + 1 < leaves_.size() && l->count + leaves_[leaf + 1]->count <= kLeaf / 2) Merge(leaf);
-    else if (leaf > 0 && l->count + leaves_[leaf - 1]->count <= kLeaf / 2) Merge(leaf - 1);
+    if (leaf + 1 < leaves_.size() && l->count + leaves_[leaf + 1]->count <= kLeaf / 2)
+      Merge(leaf);
+    else if (leaf > 0 && l->count + leaves_[leaf - 1]->count <= kLeaf / 2)
+      Merge(leaf - 1);
     return true;
   }
 
