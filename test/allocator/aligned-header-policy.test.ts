@@ -144,6 +144,28 @@ describe('ChunkHeap', () => {
     expect(() => new ChunkHeap(new ArrayBufferChunkSource(), { spareSlabsPerClass: -1 })).toThrow(RangeError);
   });
 
+  test('liveBlockIndex finds exactly the live block starts, in every class (against a division)', () => {
+    const heap = new ChunkHeap(new ArrayBufferChunkSource());
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const size = CLASS_SIZES[c];
+      const first = heap.allocate(size);
+      const rec = heap.chunkFor(first)!;
+      // Fill the slab, then free every third block: live, freed and never used ones.
+      const blocks = [first];
+      while (heap.chunkFor(blocks[blocks.length - 1]) === rec && blocks.length < rec.blockCount) blocks.push(heap.allocate(size));
+      for (let i = 0; i < blocks.length; i += 3) heap.free(blocks[i]);
+      const offsets = [-size, -16, -1, 0.5, 16.5, rec.size, rec.size + size, 2 ** 31, 2 ** 31 + size, 2 ** 40];
+      for (let offset = 0; offset < rec.size; offset += offset < 4 * size ? 1 : 8) offsets.push(offset);
+      for (const offset of offsets) {
+        const index = offset / size;
+        const expected = Number.isInteger(index) && index >= 0 && index < rec.bump && rec.live[index] === 1 ? index : -1;
+        if (heap.liveBlockIndex(rec, offset) !== expected) {
+          throw new Error(`class ${c} (${size} B): liveBlockIndex(${offset}) = ${heap.liveBlockIndex(rec, offset)}, expected ${expected}`);
+        }
+      }
+    }
+  });
+
   test('a released chunk is never found again, when its address comes back in another chunk', () => {
     // As malloc does: the next chunk of that size reuses the address of the one released.
     const reused = 0x7f1234560010;
