@@ -66,29 +66,53 @@ const tsAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy());
 const syncAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy({ readyBlocks: false }));
 const tracedAllocator = new v.HostAllocator(new v.AlignedHeaderPolicy());
 const cppAllocator = new v.HostAllocator(v.NATIVE_POLICY);
-const perCall = (ns) => ns / N;
-const traced = (mode) => {
-  // A fresh trace per run, preallocated, so that growth is not what is measured.
-  tracedAllocator.startTrace({ capacity: 3 * N + 16 });
-  const ns = native.__testDriver.bench(bridgeOf(tracedAllocator), sizes, alignments, mode);
-  tracedAllocator.stopTrace();
-  return perCall(ns);
-};
 const TS = 'TypeScript AlignedHeaderPolicy';
 const SYNC = 'the same, ready blocks off';
 const TRACED = 'TypeScript policy, tracing on';
 const CPP = 'C++ aligned allocator (NATIVE_POLICY)';
 const MALLOC = 'posix_memalign + free, no callbacks';
-const pairSamples = interleaveSamples({
-  [TS]: () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'pairs')),
-  [SYNC]: () => perCall(native.__testDriver.bench(bridgeOf(syncAllocator), sizes, alignments, 'pairs')),
-  [TRACED]: () => traced('pairs'),
-  [CPP]: () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'pairs')),
-  [MALLOC]: () => perCall(native.__testDriver.bench(null, sizes, alignments, 'malloc')),
+
+/**
+ * Like interleaveSamples, for runs of nanoseconds: each round runs the N pairs in
+ * SLICES slices, every variant one slice in turn (rotating), so that a preemption or
+ * a neighbour's burst falls on the variants alike rather than on one whole run; a
+ * sample is a variant's ns per pair over its slices. A variant is
+ * { run(sizes, alignments): ns for those pairs, begin?(), end?() } (begin/end: around a round).
+ */
+const SLICES = 10;
+function interleaveSlices(variants, rounds) {
+  const names = Object.keys(variants);
+  const samples = Object.fromEntries(names.map((k) => [k, []]));
+  const per = Math.floor(N / SLICES);
+  const slices = Array.from({ length: SLICES }, (_, k) =>
+    [sizes.subarray(k * per, (k + 1) * per), alignments.subarray(k * per, (k + 1) * per)]);
+  for (let r = -1; r < rounds; r++) {
+    const ns = Object.fromEntries(names.map((k) => [k, 0]));
+    for (const name of names) variants[name].begin?.();
+    for (let k = 0; k < SLICES; k++) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + k + Math.max(r, 0)) % names.length];
+        ns[name] += variants[name].run(...slices[k]);
+      }
+    }
+    for (const name of names) variants[name].end?.();
+    if (r >= 0) for (const name of names) samples[name].push(ns[name] / (per * SLICES));
+  }
+  return samples;
+}
+const through = (allocator, mode) => ({ run: (s, a) => native.__testDriver.bench(bridgeOf(allocator), s, a, mode) });
+const pairSamples = interleaveSlices({
+  [TS]: through(tsAllocator, 'pairs'),
+  [SYNC]: through(syncAllocator, 'pairs'),
+  // A fresh trace per round, preallocated, so that growth is not what is measured.
+  [TRACED]: { ...through(tracedAllocator, 'pairs'), begin: () => tracedAllocator.startTrace({ capacity: 3 * N + 16 }),
+    end: () => tracedAllocator.stopTrace() },
+  [CPP]: through(cppAllocator, 'pairs'),
+  [MALLOC]: { run: (s, a) => native.__testDriver.bench(null, s, a, 'malloc') },
 }, ROUNDS);
-const reallocSamples = interleaveSamples({
-  [TS]: () => perCall(native.__testDriver.bench(bridgeOf(tsAllocator), sizes, alignments, 'realloc')),
-  [CPP]: () => perCall(native.__testDriver.bench(bridgeOf(cppAllocator), sizes, alignments, 'realloc')),
+const reallocSamples = interleaveSlices({
+  [TS]: through(tsAllocator, 'realloc'),
+  [CPP]: through(cppAllocator, 'realloc'),
 }, ROUNDS);
 
 // ---- 2. whole commands, per driver -------------------------------------------------
