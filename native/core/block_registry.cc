@@ -58,22 +58,62 @@ CommandCounters& BlockRegistry::FindCommandLocked(const char* command) {
   return commands_.back();
 }
 
+// (a size-0 block owns one byte)
+static inline uintptr_t EndOf(uintptr_t address, size_t size) {
+  return address + std::max<size_t>(size, 1);
+}
+
 bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict) {
   if (!ordered_) {  // malloc's blocks never overlap: only an address already live can be wrong
     const Block* live = address != ignore ? table_.Find(address) : nullptr;
     if (live && conflict) *conflict = Extent{address, live->size};
     return live != nullptr;
   }
-  uintptr_t start, end;  // (a size-0 block owns one byte)
-  if (!extents_.Overlapping(address, address + std::max<size_t>(size, 1), ignore, &start, &end)) return false;
-  if (conflict) *conflict = Extent{start, table_.Find(start)->size};
-  return true;
+  const uintptr_t end = EndOf(address, size);
+  if (exact_) {
+    uintptr_t start, stop;
+    if (!extents_.Overlapping(address, end, ignore, &start, &stop)) return false;
+    if (conflict) *conflict = Extent{start, table_.Find(start)->size};
+    return true;
+  }
+  const Block* skipped = ignore ? table_.Find(ignore) : nullptr;
+  if (skipped) granules_.Unmark(ignore, EndOf(ignore, skipped->size));
+  const bool hit = granules_.Any(address, end) && ConflictLocked(address, end, ignore, conflict);
+  if (skipped) granules_.Mark(ignore, EndOf(ignore, skipped->size));
+  return hit;
+}
+
+// Rare while blocks start on 16-byte boundaries (then only a policy handing out memory
+// the driver holds gets here): a walk over every live block.
+bool BlockRegistry::ConflictLocked(uintptr_t start, uintptr_t end, uintptr_t ignore, Extent* conflict) {
+  bool found = false;
+  Extent last;
+  table_.ForEach([&](uintptr_t address, const Block& b) {
+    if (address != ignore && address < end && EndOf(address, b.size) > start && (!found || address > last.address)) {
+      last = Extent{address, b.size};
+      found = true;
+    }
+  });
+  if (found && conflict) *conflict = last;
+  return found;
+}
+
+void BlockRegistry::AdmitLocked(uintptr_t address) {
+  if (!ordered_ || exact_ || (address & 15) == 0) return;
+  exact_ = true;
+  granules_.Clear();
+  table_.ForEach([&](uintptr_t start, const Block& b) { extents_.Insert(start, EndOf(start, b.size)); });
 }
 
 void BlockRegistry::AddLocked(uintptr_t address, const Block& block) {
   // (Only an unchecked Replace can bring an address already live: the first stays.)
   if (table_.Insert(address, block)) return;
-  if (ordered_) extents_.Insert(address, address + std::max<size_t>(block.size, 1));
+  if (ordered_) {
+    if (exact_)
+      extents_.Insert(address, EndOf(address, block.size));
+    else
+      granules_.Mark(address, EndOf(address, block.size));
+  }
   CountAddedLocked(block);
 }
 
@@ -111,6 +151,7 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
   BiasedLock::Guard lock(mu_, ownerThread);
   if (ordered_) {
+    AdmitLocked(reinterpret_cast<uintptr_t>(address));
     if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, conflict)) return false;
     AddLocked(reinterpret_cast<uintptr_t>(address), block);
   } else if (const Block* live = table_.Insert(reinterpret_cast<uintptr_t>(address), block)) {
@@ -134,7 +175,12 @@ bool BlockRegistry::FindLocked(uintptr_t address, Block* out) {
 
 bool BlockRegistry::EraseLocked(uintptr_t address, Block* removed) {
   if (!table_.Erase(address, removed)) return false;
-  if (ordered_) extents_.Erase(address);
+  if (ordered_) {
+    if (exact_)
+      extents_.Erase(address);
+    else
+      granules_.Unmark(address, EndOf(address, removed->size));
+  }
   return true;
 }
 
@@ -168,6 +214,7 @@ bool BlockRegistry::Find(void* address, Block* out) {
 bool BlockRegistry::Replace(void* from, void* to, const Block& block, Check check, Extent* conflict) {
   std::lock_guard<BiasedLock> lock(mu_);
   const uintptr_t ignore = check == Check::AllButFrom ? reinterpret_cast<uintptr_t>(from) : 0;
+  AdmitLocked(reinterpret_cast<uintptr_t>(to));
   if (check != Check::None && OverlapLocked(reinterpret_cast<uintptr_t>(to), block.size, ignore, conflict)) {
     return false;
   }

@@ -2,9 +2,11 @@
 // independent of the policy: exact live/peak statistics, the old size for
 // reallocation, detection of pointers the allocator never handed out, and, where the
 // memory comes from a policy, of a new block overlapping a live one (Kind::Ordered:
-// an ExtentIndex of the blocks beside the table). Where every block comes from malloc
-// (Kind::Hashed: the C++ allocator, the layer) no block can overlap another, and the
-// table alone serves. Thread-safe: driver threads call back outside any command.
+// a GranuleMap of the bytes live blocks hold, a walk over the blocks where it says
+// maybe; from the first block off a 16-byte boundary, where it would say maybe
+// often, an ExtentIndex). Where every block comes from malloc (Kind::Hashed: the C++
+// allocator, the layer) no block can overlap another, and the table alone serves.
+// Thread-safe: driver threads call back outside any command.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -18,6 +20,7 @@
 #include "core/biased_lock.h"
 #include "core/block_table.h"
 #include "core/extent_index.h"
+#include "core/granule_map.h"
 #include "core/trace_recorder.h"
 
 namespace vkalloc {
@@ -126,6 +129,13 @@ class BlockRegistry {
  private:
   // True when [address, address + size) overlaps a live block other than `ignore`.
   bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict);
+  // Ordered: a block about to be checked or added; one not on a 16-byte boundary
+  // moves the registry from granules to extents, for good (granules would send many
+  // checks to the walk).
+  void AdmitLocked(uintptr_t address);
+  // The live block other than `ignore` that overlaps [start, end) and starts last
+  // (a walk over every live block: for granules that say maybe).
+  bool ConflictLocked(uintptr_t start, uintptr_t end, uintptr_t ignore, Extent* conflict);
   // Adds a block whose address no live block has.
   void AddLocked(uintptr_t address, const Block& block);
   void CountAddedLocked(const Block& block);
@@ -146,7 +156,11 @@ class BlockRegistry {
   const bool ordered_;
   BiasedLock mu_;
   BlockTable<Block> table_;  // every live block
-  ExtentIndex extents_;      // Ordered: their extents, for the overlap check
+  // Ordered: what the overlap check asks: granules_ until a block starts off a
+  // 16-byte boundary (exact_ false), then extents_.
+  GranuleMap granules_;
+  ExtentIndex extents_;
+  bool exact_ = false;
   uint64_t liveBytes_ = 0, peakBytes_ = 0, peakCount_ = 0, nativeLive_ = 0;
   // Counted without the lock (one atomic add, not a second lock per callback).
   std::atomic<uint64_t> calls_[static_cast<int>(CallKind::Count)] = {};

@@ -40,7 +40,8 @@ class ExtentIndex {
     if (leaf == 0) return false;  // nothing starts before `end`
     leaf--;
     const Leaf* l = leaves_[leaf].get();
-    size_t at = LowerBound(l->start, l->count, end) - 1;  // >= 0: firsts_[leaf] < end
+    size_t at = LowerBound(l->start, l->count, end);  // >= 1: firsts_[leaf] < end
+    if (at-- == 0) return false;
     if (l->start[at] == ignore && !Back(&leaf, &at)) return false;
     l = leaves_[leaf].get();
     if (l->end[at] <= start) return false;
