@@ -78,9 +78,12 @@ bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t igno
   }
   const Block* skipped = ignore ? table_.Find(ignore) : nullptr;
   if (skipped) granules_.Unmark(ignore, EndOf(ignore, skipped->size));
-  const bool hit = granules_.Any(address, end) && ConflictLocked(address, end, ignore, conflict);
+  const bool maybe = granules_.Any(address, end);
   if (skipped) granules_.Mark(ignore, EndOf(ignore, skipped->size));
-  return hit;
+  if (!maybe) return false;
+  if (ConflictLocked(address, end, ignore, conflict)) return true;
+  ToExtentsLocked();  // (unreachable: AdmitLocked's note)
+  return false;
 }
 
 // Rare while blocks start on 16-byte boundaries (then only a policy handing out memory
@@ -98,8 +101,14 @@ bool BlockRegistry::ConflictLocked(uintptr_t start, uintptr_t end, uintptr_t ign
   return found;
 }
 
+// On 16-byte boundaries two blocks share a granule only when they share a byte: a
+// marked granule is always an overlap, and no granule is ever two blocks'. A block off
+// them could share one with a neighbour (whose free would unmark it): extents from then.
 void BlockRegistry::AdmitLocked(uintptr_t address) {
-  if (!ordered_ || exact_ || (address & 15) == 0) return;
+  if (ordered_ && !exact_ && (address & 15) != 0) ToExtentsLocked();
+}
+
+void BlockRegistry::ToExtentsLocked() {
   exact_ = true;
   granules_.Clear();
   table_.ForEach([&](uintptr_t start, const Block& b) { extents_.Insert(start, EndOf(start, b.size)); });
@@ -150,10 +159,22 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
   BiasedLock::Guard lock(mu_, ownerThread);
+  const uintptr_t at = reinterpret_cast<uintptr_t>(address);
   if (ordered_) {
-    AdmitLocked(reinterpret_cast<uintptr_t>(address));
-    if (OverlapLocked(reinterpret_cast<uintptr_t>(address), block.size, 0, conflict)) return false;
-    AddLocked(reinterpret_cast<uintptr_t>(address), block);
+    AdmitLocked(at);
+    const uintptr_t end = EndOf(at, block.size);
+    if (exact_) {
+      if (OverlapLocked(at, block.size, 0, conflict)) return false;
+      AddLocked(at, block);
+    } else if (granules_.MarkIfClear(at, end)) {
+      table_.Insert(at, block);  // (a live block at `at` would have marked a granule)
+      CountAddedLocked(block);
+    } else if (ConflictLocked(at, end, 0, conflict)) {
+      return false;
+    } else {
+      ToExtentsLocked();  // (unreachable: AdmitLocked's note)
+      AddLocked(at, block);
+    }
   } else if (const Block* live = table_.Insert(reinterpret_cast<uintptr_t>(address), block)) {
     if (conflict) *conflict = Extent{reinterpret_cast<uintptr_t>(address), live->size};  // one probe, not two
     return false;

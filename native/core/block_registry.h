@@ -133,6 +133,7 @@ class BlockRegistry {
   // moves the registry from granules to extents, for good (granules would send many
   // checks to the walk).
   void AdmitLocked(uintptr_t address);
+  void ToExtentsLocked();
   // The live block other than `ignore` that overlaps [start, end) and starts last
   // (a walk over every live block: for granules that say maybe).
   bool ConflictLocked(uintptr_t start, uintptr_t end, uintptr_t ignore, Extent* conflict);

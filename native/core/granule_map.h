@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 #include "core/block_table.h"
 
 namespace vkalloc {
@@ -24,77 +25,148 @@ class GranuleMap {
   // Whether a granule of [start, end) (end > start) is marked.
   bool Any(uintptr_t start, uintptr_t end) {
     bool any = false;
-    ForWords(start, end, [&](uintptr_t region, size_t word, uint64_t mask) {
-      Region** r = regions_.Find(region);
-      if (r && ((*r)->bits[word] & mask)) any = true;
-      return !any;
-    });
+    ForWords(
+        start, end,
+        [&](Region* r, size_t word, uint64_t mask, bool) {
+          any = r && (r->bits[word] & mask);
+          return !any;
+        },
+        false);
     return any;
   }
 
-  void Mark(uintptr_t start, uintptr_t end) {
-    ForWords(start, end, [&](uintptr_t region, size_t word, uint64_t mask) {
-      Region** r = regions_.Find(region);
-      Region* g = r ? *r : nullptr;
-      if (!g) {
-        g = new Region();
-        regions_.Insert(region, g);
-      }
-      g->marked += static_cast<uint32_t>(__builtin_popcountll(mask & ~g->bits[word]));
-      g->bits[word] |= mask;
+  // Marks the granules of [start, end) when none is marked; false (nothing marked) else.
+  // One region lookup for a range inside one region (nearly every block).
+  bool MarkIfClear(uintptr_t start, uintptr_t end) {
+    if ((start >> kRegionBits) != ((end - 1) >> kRegionBits)) {
+      if (Any(start, end)) return false;
+      Mark(start, end);
       return true;
-    });
+    }
+    Region* r = Find(KeyOf(start >> kGranuleBits));
+    if (r) {
+      bool any = false;
+      ForWordsIn(start, end, [&](size_t word, uint64_t mask) { any = any || (r->bits[word] & mask); });
+      if (any) return false;
+    } else {
+      r = Create(KeyOf(start >> kGranuleBits));
+    }
+    ForWordsIn(start, end, [&](size_t word, uint64_t mask) { r->bits[word] |= mask; });
+    Hold(r);
+    return true;
+  }
+
+  void Mark(uintptr_t start, uintptr_t end) {
+    ForWords(
+        start, end,
+        [&](Region* r, size_t word, uint64_t mask, bool first) {
+          r->bits[word] |= mask;
+          if (first) Hold(r);
+          return true;
+        },
+        true);
   }
 
   void Unmark(uintptr_t start, uintptr_t end) {
-    ForWords(start, end, [&](uintptr_t region, size_t word, uint64_t mask) {
-      Region** r = regions_.Find(region);
-      if (!r) return true;
-      Region* g = *r;
-      g->marked -= static_cast<uint32_t>(__builtin_popcountll(mask & g->bits[word]));
-      g->bits[word] &= ~mask;
-      if (g->marked == 0) {  // (an emptied region goes: address space is not memory)
-        Region* removed = nullptr;
-        regions_.Erase(region, &removed);
-        delete removed;
-      }
-      return true;
-    });
+    ForWords(
+        start, end,
+        [&](Region* r, size_t word, uint64_t mask, bool first) {
+          if (!r) return true;
+          r->bits[word] &= ~mask;
+          if (first && r->blocks > 0 && --r->blocks == 0) empty_++;
+          return true;
+        },
+        false);
+    if (empty_ > kEmptyKept && 2 * empty_ > regions_.size()) DropEmpty();
   }
 
   void Clear() {
-    regions_.ForEach([](uintptr_t, Region* g) { delete g; });
+    regions_.ForEach([](uintptr_t, Region* r) { delete r; });
     regions_ = BlockTable<Region*>();
+    empty_ = 0;
   }
 
  private:
   static constexpr int kGranuleBits = 4;
   static constexpr int kRegionBits = 16;
   static constexpr size_t kGranulesPerRegion = size_t(1) << (kRegionBits - kGranuleBits);
+  // Emptied regions stay (a block freed and the next allocated in its place is the
+  // common case), until more than this many and half of all are empty.
+  static constexpr size_t kEmptyKept = 64;
   struct Region {
     uint64_t bits[kGranulesPerRegion / 64] = {};
-    uint32_t marked = 0;  // bits set
+    uint32_t blocks = 0;  // marked blocks with a granule here (no two share one)
   };
 
-  // Calls f(region key, word, mask) for the bits of granules [start, end) touch, in
-  // order, while f returns true. Region keys are region base addresses (never 0 for
-  // a live block's region but the first, hence the + 1 region).
+  // A region's key: its base address, + 1 region so that the first's is not 0 (empty).
+  static uintptr_t KeyOf(uintptr_t granule) { return ((granule >> (kRegionBits - kGranuleBits)) + 1) << kRegionBits; }
+  Region* Find(uintptr_t key) {
+    Region** r = regions_.Find(key);
+    return r ? *r : nullptr;
+  }
+  Region* Create(uintptr_t key) {
+    Region* r = new Region();
+    regions_.Insert(key, r);
+    empty_++;  // (Hold makes it non-empty at once)
+    return r;
+  }
+  void Hold(Region* r) {
+    if (r->blocks++ == 0) empty_--;
+  }
+  void DropEmpty() {
+    std::vector<uintptr_t> keys;
+    regions_.ForEach([&](uintptr_t key, Region* r) {
+      if (r->blocks == 0) keys.push_back(key);
+    });
+    for (uintptr_t key : keys) {
+      Region* removed = nullptr;
+      regions_.Erase(key, &removed);
+      delete removed;
+    }
+    empty_ = 0;
+  }
+
+  // Calls f(word, mask) for the words of one region's bitmap that [start, end) touches.
   template <typename F>
-  static void ForWords(uintptr_t start, uintptr_t end, F&& f) {
+  static void ForWordsIn(uintptr_t start, uintptr_t end, F&& f) {
     uintptr_t g = start >> kGranuleBits;
     const uintptr_t last = (end - 1) >> kGranuleBits;
     while (g <= last) {
       const uintptr_t in = g & (kGranulesPerRegion - 1);
       const size_t bit = in & 63;
       const uintptr_t n = std::min<uintptr_t>(64 - bit, last - g + 1);
-      const uint64_t mask = (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1)) << bit;
-      const uintptr_t region = ((g >> (kRegionBits - kGranuleBits)) + 1) << kRegionBits;
-      if (!f(region, static_cast<size_t>(in >> 6), mask)) return;
+      f(static_cast<size_t>(in >> 6), (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1)) << bit);
+      g += n;
+    }
+  }
+
+  // Calls f(region or nullptr, word, mask, first word in that region) for the words
+  // [start, end) touches, in order, while f returns true; `create`: missing regions
+  // are made first.
+  template <typename F>
+  void ForWords(uintptr_t start, uintptr_t end, F&& f, bool create) {
+    uintptr_t g = start >> kGranuleBits;
+    const uintptr_t last = (end - 1) >> kGranuleBits;
+    uintptr_t key = 0;
+    Region* r = nullptr;
+    while (g <= last) {
+      const uintptr_t in = g & (kGranulesPerRegion - 1);
+      const size_t bit = in & 63;
+      const uintptr_t n = std::min<uintptr_t>(64 - bit, last - g + 1);
+      const bool first = KeyOf(g) != key;
+      if (first) {
+        key = KeyOf(g);
+        r = Find(key);
+        if (!r && create) r = Create(key);
+      }
+      if (!f(r, static_cast<size_t>(in >> 6), (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1)) << bit, first))
+        return;
       g += n;
     }
   }
 
   BlockTable<Region*> regions_;
+  size_t empty_ = 0;  // regions with no bit set
 };
 
 }  // namespace vkalloc

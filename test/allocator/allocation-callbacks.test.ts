@@ -358,3 +358,33 @@ describe('the overlap check against a model, over thousands of random blocks', (
     inner.free(arena);
   });
 });
+
+test('overlaps over hundreds of 64 KiB regions, emptied and filled again, are still refused', () => {
+  // The registry's granule bitmaps come per 64 KiB region and go when many are empty.
+  const inner = new AlignedHeaderPolicy();
+  const arena = inner.allocate(300 * 65536, 16, 'object');
+  let next = 0;
+  const allocator = new HostAllocator({ allocate: () => next, free: () => {} });
+  const bridge = bridgeOf(allocator);
+  const at = (region: number, offset: number) => arena + region * 65536 + offset;
+  for (let round = 0; round < 3; round++) {
+    const live: number[] = [];
+    for (let region = 0; region < 300; region++) {
+      next = at(region, 65536 - 64);  // straddles into the next region
+      live.push(driver.allocate(bridge, 128, 16, OBJECT));
+    }
+    expect(live.every((address, region) => address === at(region, 65536 - 64))).toBe(true);
+    for (let region = 1; region < 300; region += 7) {
+      next = at(region, 32);  // the tail of the previous region's block
+      expect(driver.allocate(bridge, 16, 16, OBJECT)).toBe(0);
+      expect((allocator.lastPolicyError as Error).message).toContain(`0x${at(region - 1, 65536 - 64).toString(16)}`);
+      next = at(region, 64);  // just past it
+      const fits = driver.allocate(bridge, 16, 16, OBJECT);
+      expect(fits).toBe(at(region, 64));
+      driver.free(bridge, fits);
+    }
+    for (const address of live) driver.free(bridge, address);
+    expect(allocator.stats().liveCount).toBe(0);
+  }
+  inner.free(arena);
+});
