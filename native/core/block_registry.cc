@@ -47,15 +47,11 @@ void BlockRegistry::CountBadAlignment() {
 }
 
 CommandCounters& BlockRegistry::FindCommandLocked(const char* command) {
-  for (size_t i = 0; i < commands_.size(); i++) {
-    if (commands_[i].command == command) {
-      lastCommand_ = i;
-      return commands_[i];
-    }
+  for (CommandCounters& c : commands_) {
+    if (c.command == command) return *(last_ = &c);
   }
-  commands_.push_back(CommandCounters{command});
-  lastCommand_ = commands_.size() - 1;
-  return commands_.back();
+  commands_.push_back(CommandCounters{command});  // (may move them all: last_ is set after)
+  return *(last_ = &commands_.back());
 }
 
 // (a size-0 block owns one byte)
@@ -343,6 +339,7 @@ void BlockRegistry::ResetCounters() {
   peakCount_ = LiveCountLocked();
   for (ScopeCounters& s : scopes_) s.peakBytes = s.liveBytes;
   commands_.clear();
+  last_ = nullptr;
 }
 
 }  // namespace vkalloc

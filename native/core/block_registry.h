@@ -149,7 +149,7 @@ class BlockRegistry {
   void SubLocked(const Block& block, const char* command);
   // Most callbacks repeat the last command: that check is inline, the search is not.
   CommandCounters& CommandLocked(const char* command) {
-    if (lastCommand_ < commands_.size() && commands_[lastCommand_].command == command) return commands_[lastCommand_];
+    if (last_ && last_->command == command) return *last_;
     return FindCommandLocked(command);
   }
   CommandCounters& FindCommandLocked(const char* command);
@@ -169,7 +169,7 @@ class BlockRegistry {
   uint64_t failures_ = 0, unknown_ = 0, badAlignments_ = 0;
   ScopeCounters scopes_[kScopeCount];
   std::vector<CommandCounters> commands_;  // few distinct commands: a linear scan by pointer is fastest
-  size_t lastCommand_ = 0;                 // where the last one was found: most callbacks repeat it
+  CommandCounters* last_ = nullptr;        // the last one found (in commands_): most callbacks repeat it
   std::unique_ptr<TraceRecorder> trace_;
   std::atomic<bool> tracing_{false};
 };
