@@ -353,7 +353,7 @@ describe('a policy\'s ready blocks are checked', () => {
     ['sizes not ascending', (p) => ({ ...p, readyClasses: { sizes: [32, 32], maxAlignment: 16 } }),
       new RangeError('Expected an integer between 33 and 9007199254740991 for policy.readyClasses.sizes[1] but received 32')],
     ['too many classes', (p) => ({ ...p, readyClasses: { sizes: Array.from({ length: 33 }, (_, i) => 16 * (i + 1)), maxAlignment: 16 } }),
-      new RangeError('Expected 1 to 32 class bounds for policy.readyClasses.sizes but received an array')],
+      new RangeError('Expected 1 to 32 class bounds for policy.readyClasses.sizes but received an array of 33')],
     ['maxAlignment not a power of two', (p) => ({ ...p, readyClasses: { sizes: [64], maxAlignment: 24 } }),
       new RangeError('Expected a power of two from 1 to 65536 for policy.readyClasses.maxAlignment but received 24')],
     ['an unknown key', (p) => ({ ...p, readyClasses: { sizes: [64], maxAlignment: 16, alignment: 8 } as never }),
