@@ -259,7 +259,7 @@ describe('trace file', () => {
     ['a string in a column', (f) => { f.columns.address[1] = '0x10'; return f; }, /column "address"\[1\] is "0x10"/],
     ['a bad object', (f) => { f.objects[1].parent = 99; return f; }, /objects\[1\] should be/],
     ['a negative count', (f) => ({ ...f, count: -1 }), /"count" to be a non-negative integer but found -1/],
-    ['an array', () => [], /expected a JSON object but found an array/],
+    ['an array', () => [], /expected a JSON object but found an empty array$/],
   ];
   test.each(cases)('refuses %s with a clear error', (_name, spoil, message) => {
     expect(() => decodeTrace(spoil(good()), 'x.json')).toThrow(message);
