@@ -4,8 +4,9 @@
 // dispose() with gc(), native chunks of mixed sizes. Each child warms up, then runs
 // three rounds; the growth from the first reading after warm-up to the last must stay
 // within what the same loop with the driver's own allocator (NULL) shows, plus twice
-// its spread (at least 2 MiB). Before the fix these grew by tens of MiB a round
-// (glibc heap holes left by posix_memalign'd chunks; dropped policies kept alive).
+// its spread (at least 2 MiB; 4 for dropped allocators). Before the fix these grew by
+// tens of MiB a round (glibc heap holes left by posix_memalign'd chunks; dropped
+// policies kept alive).
 import * as path from 'path';
 import { DRIVERS } from '../helpers/drivers';
 
@@ -20,15 +21,15 @@ const { soak, growth } = require(path.join(__dirname, '..', '..', 'scripts', 'so
 const MiB = 1024 * 1024;
 const mib = (bytes: number) => (bytes / MiB).toFixed(1);
 
-/** Growth allowed, from a NULL-allocator run of the same kind. */
-function allowance(baseline: SoakResult): number {
+/** Growth allowed, from a NULL-allocator run of the same kind, and at least `floor`. */
+function allowance(baseline: SoakResult, floor: number): number {
   const b = growth(baseline);
-  return Math.max(0, b.grew) + Math.max(2 * MiB, 2 * b.spread);
+  return Math.max(0, b.grew) + Math.max(floor, 2 * b.spread);
 }
 
-function check(label: string, result: SoakResult, baseline: SoakResult): void {
+function check(label: string, result: SoakResult, baseline: SoakResult, floor = 2 * MiB): void {
   const grew = growth(result).grew;
-  const allowed = allowance(baseline);
+  const allowed = allowance(baseline, floor);
   console.log(`${label}: RSS ${result.rss.map(mib).join(' → ')} MiB (${mib(grew)} MiB; allowed ${mib(allowed)}, ` +
     `NULL ${baseline.rss.map(mib).join(' → ')})`);
   expect({ label, grewMiB: Number(mib(grew)), withinAllowance: grew <= allowed }).toEqual(
@@ -66,7 +67,10 @@ maybe('RSS of loops with dropped allocators and raw chunks', () => {
     // its shape; flat from ~150 on, measured over 250): with 20, the growth after warm-up
     // was 0.5 to 3.4 MiB, about the 2 MiB allowed. A leak of the old kind is 36 MiB here.
     const [ts, base] = await pair({ workload: 'dropped', driver, warmup: 150, rounds: 3, per: 10, turn: true });
-    check(`dropped allocators on ${driver}`, ts, base);
+    // 4 MiB: under the validation run of `npm test` (two jest workers busy beside it)
+    // this loop once grew 2.1 MiB after warm-up, flat when run alone (-0.3 to 0.5 MiB
+    // in 6 runs beside two CPU hogs); what it is here to catch grew 36 MiB.
+    check(`dropped allocators on ${driver}`, ts, base, 4 * MiB);
   });
 
   test('native chunks of mixed sizes obtained and released', async () => {
