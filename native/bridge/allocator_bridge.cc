@@ -76,7 +76,7 @@ AllocatorBridge::AllocatorBridge(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AllocatorBridge>(info),
       data_(AddonData::Get(info.Env())),
       env_(info.Env()),
-      registry_(ModeOf(info) == "native" ? BlockRegistry::Kind::Hashed : BlockRegistry::Kind::Ordered) {
+      registry_(ModeOf(info) == "native" ? BlockRegistry::Kind::Malloc : BlockRegistry::Kind::Policy) {
   Napi::Env env = info.Env();
   TagAs<AllocatorBridge>(env, info.This().As<Napi::Object>());
   const std::string mode = ModeOf(info);
@@ -326,14 +326,15 @@ void AllocatorBridge::OnFree(void* memory, bool asReallocation) {
   }
   const uintptr_t address = reinterpret_cast<uintptr_t>(memory);
   if (validator_) CheckContext(address, 0);
+  const char* command = CurrentCommand(jsThread);
   Block block;
-  if (!registry_.Remove(memory, CurrentCommand(jsThread), &block, jsThread)) {
+  if (!registry_.Remove(memory, command, &block, jsThread)) {
     // Never handed out, or already freed: leave it alone.
-    registry_.CountUnknownPointer(CallKind::Free, memory, CurrentCommand());
+    registry_.CountUnknownPointer(CallKind::Free, memory, command);
     if (validator_) {
       const bool freed = validator_->WasFreed(address);
-      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, CurrentCommand(), !data_->OnJsThread(),
-                         address, 0, freed ? "free of a block already freed" : "free of a pointer never handed out");
+      validator_->Report(freed ? Violation::DoubleFree : Violation::FreeUnknown, command, !jsThread, address, 0,
+                         freed ? "free of a block already freed" : "free of a pointer never handed out");
     }
     return;
   }

@@ -180,7 +180,7 @@ class AllocatorBridge : public Napi::ObjectWrap<AllocatorBridge> {
     std::string holdLibrary;
   } faults_;
 
-  // Hashed for NATIVE_POLICY (malloc's blocks cannot overlap), ordered for a JS policy.
+  // Malloc for NATIVE_POLICY (its blocks cannot overlap), Policy (overlaps checked) for a JS one.
   BlockRegistry registry_;
   // Calls made on the JS thread, counted here without an atomic (only that thread
   // writes them, and stats() reads them there); the registry counts the others.

@@ -60,7 +60,7 @@ static inline uintptr_t EndOf(uintptr_t address, size_t size) {
 }
 
 bool BlockRegistry::OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict) {
-  if (!ordered_) {  // malloc's blocks never overlap: only an address already live can be wrong
+  if (!checksOverlaps_) {  // malloc's blocks never overlap: only an address already live can be wrong
     const Block* live = address != ignore ? table_.Find(address) : nullptr;
     if (live && conflict) *conflict = Extent{address, live->size};
     return live != nullptr;
@@ -101,7 +101,7 @@ bool BlockRegistry::ConflictLocked(uintptr_t start, uintptr_t end, uintptr_t ign
 // marked granule is always an overlap, and no granule is ever two blocks'. A block off
 // them could share one with a neighbour (whose free would unmark it): extents from then.
 void BlockRegistry::AdmitLocked(uintptr_t address) {
-  if (ordered_ && !exact_ && (address & 15) != 0) ToExtentsLocked();
+  if (checksOverlaps_ && !exact_ && (address & 15) != 0) ToExtentsLocked();
 }
 
 void BlockRegistry::ToExtentsLocked() {
@@ -113,7 +113,7 @@ void BlockRegistry::ToExtentsLocked() {
 void BlockRegistry::AddLocked(uintptr_t address, const Block& block) {
   // (Only an unchecked Replace can bring an address already live: the first stays.)
   if (table_.Insert(address, block)) return;
-  if (ordered_) {
+  if (checksOverlaps_) {
     if (exact_)
       extents_.Insert(address, EndOf(address, block.size));
     else
@@ -156,30 +156,24 @@ void BlockRegistry::SubLocked(const Block& block, const char* command) {
 bool BlockRegistry::Insert(void* address, const Block& block, Extent* conflict, bool ownerThread) {
   BiasedLock::Guard lock(mu_, ownerThread);
   const uintptr_t at = reinterpret_cast<uintptr_t>(address);
-  if (ordered_) {
+  if (checksOverlaps_) {
     AdmitLocked(at);
-    const uintptr_t end = EndOf(at, block.size);
-    if (exact_) {
-      if (OverlapLocked(at, block.size, 0, conflict)) return false;
-      AddLocked(at, block);
-    } else if (granules_.MarkIfClear(at, end)) {
+    if (!exact_ && granules_.MarkIfClear(at, EndOf(at, block.size))) {  // nearly every block: one lookup
       table_.Insert(at, block);  // (a live block at `at` would have marked a granule)
       CountAddedLocked(block);
-    } else if (ConflictLocked(at, end, 0, conflict)) {
-      return false;
     } else {
-      ToExtentsLocked();  // (unreachable: AdmitLocked's note)
+      if (OverlapLocked(at, block.size, 0, conflict)) return false;
       AddLocked(at, block);
     }
-  } else if (const Block* live = table_.Insert(reinterpret_cast<uintptr_t>(address), block)) {
-    if (conflict) *conflict = Extent{reinterpret_cast<uintptr_t>(address), live->size};  // one probe, not two
+  } else if (const Block* live = table_.Insert(at, block)) {
+    if (conflict) *conflict = Extent{at, live->size};  // one probe, not two
     return false;
   } else {
     CountAddedLocked(block);
   }
   if (trace_) {
-    trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment,
-                   reinterpret_cast<uintptr_t>(address), 0, block.command, Me());
+    trace_->Record(TraceKind::Allocate, block.scope, 0, static_cast<double>(block.size), block.alignment, at, 0,
+                   block.command, Me());
   }
   return true;
 }
@@ -192,7 +186,7 @@ bool BlockRegistry::FindLocked(uintptr_t address, Block* out) {
 
 bool BlockRegistry::EraseLocked(uintptr_t address, Block* removed) {
   if (!table_.Erase(address, removed)) return false;
-  if (ordered_) {
+  if (checksOverlaps_) {
     if (exact_)
       extents_.Erase(address);
     else

@@ -1,10 +1,10 @@
 // The bridge's own record of live blocks (address -> size, alignment, scope, owner),
 // independent of the policy: exact live/peak statistics, the old size for
 // reallocation, detection of pointers the allocator never handed out, and, where the
-// memory comes from a policy, of a new block overlapping a live one (Kind::Ordered:
+// memory comes from a policy, of a new block overlapping a live one (Kind::Policy:
 // a GranuleMap of the bytes live blocks hold, a walk over the blocks where it says
 // maybe; from the first block off a 16-byte boundary, where it would say maybe
-// often, an ExtentIndex). Where every block comes from malloc (Kind::Hashed: the C++
+// often, an ExtentIndex). Where every block comes from malloc (Kind::Malloc: the C++
 // allocator, the layer) no block can overlap another, and the table alone serves.
 // Thread-safe: driver threads call back outside any command.
 #pragma once
@@ -73,8 +73,8 @@ struct RegistrySnapshot {
 // also recorded there, under the same lock.
 class BlockRegistry {
  public:
-  enum class Kind { Ordered, Hashed };
-  explicit BlockRegistry(Kind kind = Kind::Ordered) : ordered_(kind == Kind::Ordered) {}
+  enum class Kind { Policy, Malloc };
+  explicit BlockRegistry(Kind kind = Kind::Policy) : checksOverlaps_(kind == Kind::Policy) {}
   // The thread that makes most calls (the JS thread) locks without atomics; once,
   // before any other thread calls (biased_lock.h).
   void SetOwnerThread(std::thread::id thread) { mu_.SetOwner(thread); }
@@ -88,7 +88,7 @@ class BlockRegistry {
   void CountBadAlignment();
   // A new block (from pfnAllocation, or pfnReallocation with a NULL original).
   // False (and nothing recorded) when [address, address + size) overlaps a live
-  // block (Hashed: when `address` is live); `*conflict` is then that block (a size-0
+  // block (Malloc: when `address` is live); `*conflict` is then that block (a size-0
   // block still owns one byte).
   bool Insert(void* address, const Block& block, Extent* conflict) {
     return Insert(address, block, conflict, mu_.IsOwner());
@@ -129,7 +129,7 @@ class BlockRegistry {
  private:
   // True when [address, address + size) overlaps a live block other than `ignore`.
   bool OverlapLocked(uintptr_t address, size_t size, uintptr_t ignore, Extent* conflict);
-  // Ordered: a block about to be checked or added; one not on a 16-byte boundary
+  // Policy: a block about to be checked or added; one not on a 16-byte boundary
   // moves the registry from granules to extents, for good (granules would send many
   // checks to the walk).
   void AdmitLocked(uintptr_t address);
@@ -154,10 +154,10 @@ class BlockRegistry {
   }
   CommandCounters& FindCommandLocked(const char* command);
 
-  const bool ordered_;
+  const bool checksOverlaps_;
   BiasedLock mu_;
   BlockTable<Block> table_;  // every live block
-  // Ordered: what the overlap check asks: granules_ until a block starts off a
+  // Policy: what the overlap check asks: granules_ until a block starts off a
   // 16-byte boundary (exact_ false), then extents_.
   GranuleMap granules_;
   ExtentIndex extents_;

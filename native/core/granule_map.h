@@ -25,58 +25,44 @@ class GranuleMap {
   // Whether a granule of [start, end) (end > start) is marked.
   bool Any(uintptr_t start, uintptr_t end) {
     bool any = false;
-    ForWords(
-        start, end,
-        [&](Region* r, size_t word, uint64_t mask, bool) {
-          any = r && (r->bits[word] & mask);
-          return !any;
-        },
-        false);
+    ForRegions(start, end, false, [&](Region* r, uintptr_t from, uintptr_t to) {
+      any = r && AnyIn(r, from, to);
+      return !any;
+    });
     return any;
   }
 
   // Marks the granules of [start, end) when none is marked; false (nothing marked) else.
   // One region lookup for a range inside one region (nearly every block).
   bool MarkIfClear(uintptr_t start, uintptr_t end) {
-    if ((start >> kRegionBits) != ((end - 1) >> kRegionBits)) {
+    if (KeyOf(start) != KeyOf(end - 1)) {
       if (Any(start, end)) return false;
       Mark(start, end);
       return true;
     }
-    Region* r = Find(KeyOf(start >> kGranuleBits));
-    if (r) {
-      bool any = false;
-      ForWordsIn(start, end, [&](size_t word, uint64_t mask) { any = any || (r->bits[word] & mask); });
-      if (any) return false;
-    } else {
-      r = Create(KeyOf(start >> kGranuleBits));
-    }
-    ForWordsIn(start, end, [&](size_t word, uint64_t mask) { r->bits[word] |= mask; });
-    Hold(r);
+    Region* r = Find(KeyOf(start));
+    if (!r)
+      r = Create(KeyOf(start));
+    else if (AnyIn(r, start, end))
+      return false;
+    MarkIn(r, start, end);
     return true;
   }
 
   void Mark(uintptr_t start, uintptr_t end) {
-    ForWords(
-        start, end,
-        [&](Region* r, size_t word, uint64_t mask, bool first) {
-          r->bits[word] |= mask;
-          if (first) Hold(r);
-          return true;
-        },
-        true);
+    ForRegions(start, end, true, [&](Region* r, uintptr_t from, uintptr_t to) {
+      MarkIn(r, from, to);
+      return true;
+    });
   }
 
   void Unmark(uintptr_t start, uintptr_t end) {
-    ForWords(
-        start, end,
-        [&](Region* r, size_t word, uint64_t mask, bool first) {
-          if (!r) return true;
-          r->bits[word] &= ~mask;
-          if (first && r->blocks > 0 && --r->blocks == 0) empty_++;
-          return true;
-        },
-        false);
+    ForRegions(start, end, false, [&](Region* r, uintptr_t from, uintptr_t to) {
+      if (!r) return true;
+      ForWordsIn(from, to, [&](size_t word, uint64_t mask) { r->bits[word] &= ~mask; });
+      if (r->blocks > 0 && --r->blocks == 0) empty_++;
+      return true;
+    });
     if (empty_ > kEmptyKept && 2 * empty_ > regions_.size()) DropEmpty();
   }
 
@@ -89,6 +75,7 @@ class GranuleMap {
  private:
   static constexpr int kGranuleBits = 4;
   static constexpr int kRegionBits = 16;
+  static constexpr uintptr_t kRegionBytes = uintptr_t(1) << kRegionBits;
   static constexpr size_t kGranulesPerRegion = size_t(1) << (kRegionBits - kGranuleBits);
   // Emptied regions stay (a block freed and the next allocated in its place is the
   // common case), until more than this many and half of all are empty.
@@ -98,8 +85,9 @@ class GranuleMap {
     uint32_t blocks = 0;  // marked blocks with a granule here (no two share one)
   };
 
-  // A region's key: its base address, + 1 region so that the first's is not 0 (empty).
-  static uintptr_t KeyOf(uintptr_t granule) { return ((granule >> (kRegionBits - kGranuleBits)) + 1) << kRegionBits; }
+  // The key of the region holding `address`: its base, + 1 region so that the first's
+  // is not 0 (an empty slot of the table).
+  static uintptr_t KeyOf(uintptr_t address) { return ((address >> kRegionBits) + 1) << kRegionBits; }
   Region* Find(uintptr_t key) {
     Region** r = regions_.Find(key);
     return r ? *r : nullptr;
@@ -107,10 +95,17 @@ class GranuleMap {
   Region* Create(uintptr_t key) {
     Region* r = new Region();
     regions_.Insert(key, r);
-    empty_++;  // (Hold makes it non-empty at once)
+    empty_++;  // (MarkIn makes it non-empty at once)
     return r;
   }
-  void Hold(Region* r) {
+  // [from, to) lies in r's region.
+  static bool AnyIn(const Region* r, uintptr_t from, uintptr_t to) {
+    bool any = false;
+    ForWordsIn(from, to, [&](size_t word, uint64_t mask) { any = any || (r->bits[word] & mask); });
+    return any;
+  }
+  void MarkIn(Region* r, uintptr_t from, uintptr_t to) {
+    ForWordsIn(from, to, [&](size_t word, uint64_t mask) { r->bits[word] |= mask; });
     if (r->blocks++ == 0) empty_--;
   }
   void DropEmpty() {
@@ -140,28 +135,16 @@ class GranuleMap {
     }
   }
 
-  // Calls f(region or nullptr, word, mask, first word in that region) for the words
-  // [start, end) touches, in order, while f returns true; `create`: missing regions
-  // are made first.
+  // Calls f(region or nullptr, from, to) for each region's part of [start, end), in
+  // order, while f returns true; `create`: missing regions are made first.
   template <typename F>
-  void ForWords(uintptr_t start, uintptr_t end, F&& f, bool create) {
-    uintptr_t g = start >> kGranuleBits;
-    const uintptr_t last = (end - 1) >> kGranuleBits;
-    uintptr_t key = 0;
-    Region* r = nullptr;
-    while (g <= last) {
-      const uintptr_t in = g & (kGranulesPerRegion - 1);
-      const size_t bit = in & 63;
-      const uintptr_t n = std::min<uintptr_t>(64 - bit, last - g + 1);
-      const bool first = KeyOf(g) != key;
-      if (first) {
-        key = KeyOf(g);
-        r = Find(key);
-        if (!r && create) r = Create(key);
-      }
-      if (!f(r, static_cast<size_t>(in >> 6), (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1)) << bit, first))
-        return;
-      g += n;
+  void ForRegions(uintptr_t start, uintptr_t end, bool create, F&& f) {
+    for (uintptr_t from = start; from < end;) {
+      const uintptr_t to = std::min(end, (from & ~(kRegionBytes - 1)) + kRegionBytes);
+      Region* r = Find(KeyOf(from));
+      if (!r && create) r = Create(KeyOf(from));
+      if (!f(r, from, to)) return;
+      from = to;
     }
   }
 

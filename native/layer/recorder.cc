@@ -61,7 +61,7 @@ struct Source {
 
 struct Global {
   std::mutex mu;                                                          // registry + stream order, tables below
-  vkalloc::BlockRegistry registry{vkalloc::BlockRegistry::Kind::Hashed};  // not policing: exact lookups only
+  vkalloc::BlockRegistry registry{vkalloc::BlockRegistry::Kind::Malloc};  // not policing: exact lookups only
   vkalloc::Validator validator;
   StreamWriter stream;
   std::string pattern;  // VKALLOC_TRACE_FILE

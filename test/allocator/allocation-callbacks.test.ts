@@ -283,10 +283,10 @@ describe('a driver thread and the JS thread calling back at once', () => {
   // dropped after 1024 (BiasedLock::kRevokeAfter), in the middle of the contention.
   // A fresh allocator per round, so that every round starts biased.
   test.each([
-    ['NATIVE_POLICY (hashed registry)', 300, () => new HostAllocator(NATIVE_POLICY), true],
-    ['NATIVE_POLICY (hashed registry)', 3000, () => new HostAllocator(NATIVE_POLICY), false],
-    ['AlignedHeaderPolicy (ordered registry)', 300, () => new HostAllocator(), true],
-    ['AlignedHeaderPolicy (ordered registry)', 3000, () => new HostAllocator(), false],
+    ['NATIVE_POLICY (malloc blocks: a live address refused)', 300, () => new HostAllocator(NATIVE_POLICY), true],
+    ['NATIVE_POLICY (malloc blocks: a live address refused)', 3000, () => new HostAllocator(NATIVE_POLICY), false],
+    ['AlignedHeaderPolicy (policy blocks: overlaps refused)', 300, () => new HostAllocator(), true],
+    ['AlignedHeaderPolicy (policy blocks: overlaps refused)', 3000, () => new HostAllocator(), false],
   ])('%s, %d pairs a side: every call recorded exactly', (_name, pairs, make, staysBiased) => {
     for (let round = 0; round < 8; round++) {
       const allocator = make();
