@@ -132,20 +132,20 @@ void TraceRecorder::Record(TraceKind kind, uint8_t scope, uint8_t flags, double 
 uint32_t TraceRecorder::BeginCommand(const char* command, uint64_t object, const std::string* callSite) {
   TraceEvent* e = Next();
   if (!e) {
-    openCommands_.push_back(SIZE_MAX);
+    openCommands_.push_back(OpenCommand{SIZE_MAX, command});
     return 0;
   }
   e->kind = static_cast<uint8_t>(TraceKind::CommandBegin);
   e->command = CommandIndex(command);
   e->object = ObjectIndex(object, false);
   if (callSite && options_.callSites) callSites_[e->seq] = *callSite;
-  openCommands_.push_back(events_.size() - 1);
+  openCommands_.push_back(OpenCommand{events_.size() - 1, command});
   return e->seq;
 }
 
 void TraceRecorder::EndCommand(const char* command, int32_t result, uint64_t object, const char* objectType,
                                uint64_t parent) {
-  size_t begin = openCommands_.empty() ? SIZE_MAX : openCommands_.back();
+  size_t begin = openCommands_.empty() ? SIZE_MAX : openCommands_.back().begin;
   if (!openCommands_.empty()) openCommands_.pop_back();
   uint32_t index = 0;
   if (object != 0) {
@@ -191,7 +191,7 @@ void TraceRecorder::ObjectCreated(uint64_t object, const char* type, uint64_t pa
     claimBegin_ = claimEnd_ = SIZE_MAX;
   } else {
     // Made inside a command (physical devices) or by none (queues): not its allocations.
-    o.createdBy = openCommands_.empty() ? kNoCommand : commands_[events_[openCommands_.back()].command];
+    o.createdBy = openCommands_.empty() ? kNoCommand : openCommands_.back().command;
     o.createdAt = seq_;
   }
 }

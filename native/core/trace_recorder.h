@@ -99,7 +99,12 @@ class TraceRecorder {
   std::vector<TraceObjectRecord> objects_;  // [0] = placeholder
   std::unordered_map<uint64_t, uint32_t> objectIndex_;
   std::unordered_map<uint32_t, std::string> callSites_;  // by command-begin seq
-  std::vector<size_t> openCommands_;                     // event index of each open command-begin
+  // Each open command, and the index of its begin event (SIZE_MAX: dropped, the buffer was full).
+  struct OpenCommand {
+    size_t begin;
+    const char* command;
+  };
+  std::vector<OpenCommand> openCommands_;
   // The last command that ended and may still be claimed by the object it created.
   size_t claimBegin_ = SIZE_MAX, claimEnd_ = SIZE_MAX;
 };

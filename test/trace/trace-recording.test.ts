@@ -6,7 +6,7 @@ import native from '../../lib/native/binding';
 import { bridgeOf, HostAllocator } from '../../lib/allocator/host-allocator';
 import { createInstance } from '../../lib/vulkan/instance';
 import { EVENT_FLAGS, EVENT_KINDS, TraceData } from '../../lib/trace/format';
-import { describeOnDrivers } from '../helpers/drivers';
+import { describeOnDrivers, DRIVERS } from '../helpers/drivers';
 
 const kindCount = (t: TraceData, kind: string, failed = false) => {
   let n = 0;
@@ -94,6 +94,22 @@ test('driver threads recording at the same time as the JS thread lose nothing', 
   expect(offThread).toBe(250);  // 50 frees + 200 allocations, on the other thread
   expect(kindCount(t, 'allocate')).toBe(250);
   expect(kindCount(t, 'free')).toBe(250);
+});
+
+test('a full buffer in drop mode: objects made inside a command it dropped still name that command', () => {
+  // The physical devices are wrapped inside vkEnumeratePhysicalDevices, whose begin event
+  // found the buffer full: the recorder named their command from that (missing) event and
+  // crashed now and then (a worker-termination run under Node 24).
+  const allocator = new HostAllocator();
+  allocator.startTrace({ capacity: 16, whenFull: 'drop' });
+  const instance = createInstance({ driver: DRIVERS[0].driver }, { allocator });
+  instance.physicalDevices();
+  instance.destroy();
+  const t = allocator.stopTrace().data;
+  expect(t.dropped).toBeGreaterThan(1000);
+  const gpus = t.objects.filter((o) => o.type === 'PhysicalDevice');
+  expect(gpus.length).toBeGreaterThan(0);
+  for (const gpu of gpus) expect(gpu.createdBy).toBe('vkEnumeratePhysicalDevices');
 });
 
 test('a full buffer in drop mode counts what it dropped; failures are events too', () => {
